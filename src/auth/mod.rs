@@ -1,0 +1,2 @@
+//! Credentials and request signing.
+pub mod signer;

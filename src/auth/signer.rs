@@ -1,0 +1,1 @@
+//! SDK-HMAC-SHA256 signing (being written).
