@@ -6,7 +6,11 @@
 use std::{
     env, fs,
     path::{Path, PathBuf},
+    time::Instant,
 };
+
+/// Set to report each spec's generation time as a cargo warning (used by bench/codegen_cost.py).
+const TIMING_ENV: &str = "HUAWEICLOUD_OPENAPI_CODEGEN_TIMING";
 
 /// The specs and the module file each one generates. Listed, not globbed, so that adding a spec is
 /// a deliberate change that also adds its module in `src/lib.rs`.
@@ -17,21 +21,30 @@ const SPECS: &[(&str, &str)] = &[
 
 fn main() {
     println!("cargo:rerun-if-changed=openapi");
+    println!("cargo:rerun-if-env-changed={TIMING_ENV}");
+    let timing = env::var_os(TIMING_ENV).is_some();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     for (spec, module) in SPECS {
         println!("cargo:rerun-if-changed={spec}");
-        if let Err(reason) = generate(Path::new(spec), &out_dir.join(module)) {
+        let started = Instant::now();
+        match generate(Path::new(spec), &out_dir.join(module)) {
+            Ok(operations) if timing => println!(
+                "cargo:warning=codegen {spec}: {operations} operations in {} ms",
+                started.elapsed().as_millis()
+            ),
+            Ok(_) => {}
             // A panic in a build script prints its message and fails the build: the clearest
             // report cargo offers.
-            panic!("cannot generate a client from {spec}: {reason}");
+            Err(reason) => panic!("cannot generate a client from {spec}: {reason}"),
         }
     }
 }
 
-fn generate(spec_path: &Path, out: &Path) -> Result<(), String> {
+/// Generates one module; returns the number of operations.
+fn generate(spec_path: &Path, out: &Path) -> Result<usize, String> {
     let text = fs::read_to_string(spec_path).map_err(|e| format!("cannot read it: {e}"))?;
-    let spec: openapiv3::OpenAPI =
-        serde_norway::from_str(&text).map_err(|e| format!("not a valid OpenAPI 3 document: {e}"))?;
+    let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
+        .map_err(|e| format!("not a valid OpenAPI 3 document: {e}"))?;
     if !spec.openapi.starts_with("3.0.") {
         return Err(format!(
             "declares OpenAPI {}, but progenitor only reads 3.0.x",
@@ -61,5 +74,6 @@ fn generate(spec_path: &Path, out: &Path) -> Result<(), String> {
         spec_path.display(),
         prettyplease::unparse(&file)
     );
-    fs::write(out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))
+    fs::write(out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(spec.operations().count())
 }
