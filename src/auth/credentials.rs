@@ -258,7 +258,7 @@ impl Credentials {
                         .headers_mut()
                         .insert(HeaderName::from_static("x-security-token"), value);
                 }
-                TEMP_SIGN(request, ak, sk.expose_secret().as_bytes(), now) // TODO-SIGNER
+                super::signer::sign_request(request, ak, sk.expose_secret().as_bytes(), now)
                     .map_err(|e| Error::InvalidRequest(format!("cannot sign the request: {e}")))
             }
         }
@@ -402,7 +402,3 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
-#[allow(non_snake_case)] // TODO-SIGNER
-fn TEMP_SIGN(_: &mut reqwest::Request, _: &str, _: &[u8], _: SystemTime) -> Result<(), String> {
-    Ok(())
-} // TODO-SIGNER

@@ -1,0 +1,678 @@
+//! Auth, retries, timeouts and failure handling against loopback servers.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use huaweicloud_openapi::{
+    auth::{signer, Credentials},
+    dataarts::types,
+    retry::RetryPolicy,
+    DataArtsClient, Error, Execute, ProjectManClient,
+};
+use wiremock::{
+    matchers::{header, header_exists, method, path, path_regex},
+    Mock, MockServer, Request, ResponseTemplate,
+};
+
+const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
+const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
+const CODEARTS_PROJECT: &str = "526cefde62004de2b62b5e8dd2c2b3af";
+const USER: &str = "665b542eb4c14b53a15ead449f28b0ba";
+const AK: &str = "TESTAKID0123456789";
+const SK: &str = "test-secret-key-do-not-print";
+const TOKEN: &str = "iam-token-do-not-print";
+
+fn dataarts(uri: &str, creds: Credentials, retry: RetryPolicy) -> DataArtsClient {
+    DataArtsClient::builder()
+        .endpoint(uri)
+        .credentials(creds)
+        .project_id(PROJECT)
+        .workspace("ws-1")
+        .retry_policy(retry)
+        .build()
+        .expect("valid configuration")
+}
+
+fn projectman(uri: &str, creds: Credentials, retry: RetryPolicy) -> ProjectManClient {
+    ProjectManClient::builder()
+        .endpoint(uri)
+        .credentials(creds)
+        .retry_policy(retry)
+        .build()
+        .expect("valid configuration")
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+fn member() -> types::PermissionSetMemberCreate {
+    types::PermissionSetMemberCreate {
+        member_id: Some("b43927a45a514e93ba70524b28923500".into()),
+        member_name: Some("common_user".into()),
+        member_type: Some(types::MemberType::User),
+        workspace: None,
+    }
+}
+
+/// Runs all four operations; returns how many succeeded.
+async fn run_all(da: &DataArtsClient, pm: &ProjectManClient) -> Result<(), Error> {
+    da.batch_create_security_permission_set_members()
+        .permission_set_id(PSET)
+        .body_map(|b| b.members(vec![member()]).auto_sync(false))
+        .execute()
+        .await?;
+    da.list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .limit(10u32)
+        .offset(0)
+        .member_name("common user+ü")
+        .order_by_asc(true)
+        .execute()
+        .await?;
+    da.update_security_permission_set()
+        .permission_set_id(PSET)
+        .body_map(|b| {
+            b.name("renamed".to_string())
+                .description("with spaces & symbols".to_string())
+        })
+        .execute()
+        .await?;
+    pm.batch_add_members_v4()
+        .project_id(CODEARTS_PROJECT)
+        .body_map(|b| {
+            b.users(vec![types_pm::BatchAddMemberRequestV4 {
+                role_id: Some(types_pm::RoleId::try_from(5).expect("documented role")),
+                user_id: USER.parse().expect("valid user id"),
+            }])
+        })
+        .execute()
+        .await?;
+    Ok(())
+}
+
+use huaweicloud_openapi::projectman::types as types_pm;
+
+async fn ok_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "req-list")
+                .set_body_json(serde_json::json!({"total": 0, "permission_set_members": []})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": PSET})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn token_header_on_all_four_operations() {
+    let server = ok_server().await;
+    let creds = Credentials::token(TOKEN).unwrap();
+    run_all(
+        &dataarts(&server.uri(), creds.clone(), RetryPolicy::disabled()),
+        &projectman(&server.uri(), creds, RetryPolicy::disabled()),
+    )
+    .await
+    .expect("all four succeed");
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 4);
+    for r in &received {
+        assert_eq!(r.headers.get("x-auth-token").unwrap(), TOKEN, "{}", r.url);
+        assert!(r.headers.get("authorization").is_none());
+        assert!(
+            r.headers.get("api-version").is_none(),
+            "progenitor's header is dropped"
+        );
+        assert!(r
+            .headers
+            .get("user-agent")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("huaweicloud-openapi-rust/"));
+    }
+}
+
+/// Recomputes the signature of a received request with the crate's signer (whose output the
+/// committed official-SDK vectors pin) and checks it matches the Authorization header.
+fn assert_signed(r: &Request, ak: &str, sk: &str) {
+    let auth = r
+        .headers
+        .get("authorization")
+        .expect("signed")
+        .to_str()
+        .unwrap();
+    let date = r
+        .headers
+        .get("x-sdk-date")
+        .expect("dated")
+        .to_str()
+        .unwrap();
+    let signed_list = auth
+        .split("SignedHeaders=")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .expect("SignedHeaders");
+    let headers: Vec<(String, String)> = signed_list
+        .split(';')
+        .map(|name| {
+            let value = r
+                .headers
+                .get(name)
+                .unwrap_or_else(|| panic!("{name} was signed but not sent"));
+            (name.to_string(), value.to_str().unwrap().to_string())
+        })
+        .collect();
+    let host = r.headers.get("host").unwrap().to_str().unwrap().to_string();
+    let query: Vec<(String, String)> = r
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let input = signer::SigningInput {
+        method: r.method.as_str(),
+        host: &host,
+        path: r.url.path(),
+        query: &query,
+        headers: &headers,
+        body: &r.body,
+    };
+    let expected = signer::sign(&input, ak, sk.as_bytes(), date);
+    assert_eq!(
+        auth, expected.authorization,
+        "{}",
+        expected.canonical_request
+    );
+    assert_eq!(
+        r.url.query().unwrap_or(""),
+        expected.canonical_query,
+        "wire query is canonical"
+    );
+    assert!(auth.starts_with(&format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=")));
+    for must in ["host", "x-sdk-date", "x-project-id"] {
+        assert!(
+            signed_list.split(';').any(|h| h == must),
+            "{must} signed: {signed_list}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn ak_sk_signature_on_all_four_operations() {
+    let server = ok_server().await;
+    let creds = Credentials::ak_sk(AK, SK)
+        .unwrap()
+        .with_security_token("temporary-security-token")
+        .unwrap()
+        .with_project_id(PROJECT);
+    run_all(
+        &dataarts(&server.uri(), creds.clone(), RetryPolicy::disabled()),
+        &projectman(&server.uri(), creds, RetryPolicy::disabled()),
+    )
+    .await
+    .expect("all four succeed");
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 4);
+    for r in &received {
+        assert_signed(r, AK, SK);
+        assert_eq!(r.headers.get("x-project-id").unwrap(), PROJECT);
+        assert_eq!(
+            r.headers.get("x-security-token").unwrap(),
+            "temporary-security-token"
+        );
+        assert!(r.headers.get("x-auth-token").is_none());
+        let signed = r.headers.get("authorization").unwrap().to_str().unwrap();
+        assert!(signed.contains("x-security-token"), "{signed}");
+    }
+}
+
+#[tokio::test]
+async fn throttling_then_success_is_retried_with_a_fresh_signature() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "req-ok")
+                .set_body_json(
+                    serde_json::json!({"total": 1, "permission_set_members": [{"id": "m1"}]}),
+                ),
+        )
+        .with_priority(3)
+        .mount(&server)
+        .await;
+    let creds = Credentials::ak_sk(AK, SK).unwrap().with_project_id(PROJECT);
+    let client = dataarts(&server.uri(), creds, fast_retries());
+    let started = Instant::now();
+    let page = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .expect("third attempt succeeds");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 honoured"
+    );
+    assert_eq!(page.total, Some(1));
+    assert_eq!(page.request_id(), Some("req-ok"));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3);
+    for r in &received {
+        assert_signed(r, AK, SK);
+    }
+    let first = received[0].headers.get("x-sdk-date").unwrap();
+    let last = received[2].headers.get("x-sdk-date").unwrap();
+    assert_ne!(first, last, "each attempt is signed afresh");
+}
+
+#[tokio::test]
+async fn retries_give_up_with_the_last_service_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("x-request-id", "req-503")
+                .set_body_string("<html>Service Unavailable</html>"),
+        )
+        .mount(&server)
+        .await;
+    let client = dataarts(
+        &server.uri(),
+        Credentials::token(TOKEN).unwrap(),
+        fast_retries(),
+    );
+    let err = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err();
+    let service = err.as_service().expect("service error");
+    assert_eq!(service.status.as_u16(), 503);
+    assert_eq!(service.request_id.as_deref(), Some("req-503"));
+    assert_eq!(&service.body[..], b"<html>Service Unavailable</html>");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        3,
+        "default: 3 attempts"
+    );
+}
+
+#[tokio::test]
+async fn post_is_not_retried_after_the_server_saw_it_unless_opted_in() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let creds = Credentials::token(TOKEN).unwrap();
+    let send = |client: DataArtsClient| async move {
+        client
+            .batch_create_security_permission_set_members()
+            .permission_set_id(PSET)
+            .body_map(|b| b.members(vec![member()]))
+            .execute()
+            .await
+    };
+    let err = send(dataarts(&server.uri(), creds.clone(), fast_retries()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    let opted_in = RetryPolicy {
+        retry_non_idempotent: true,
+        ..fast_retries()
+    };
+    send(dataarts(&server.uri(), creds, opted_in))
+        .await
+        .unwrap_err();
+    assert_eq!(server.received_requests().await.unwrap().len(), 1 + 3);
+}
+
+#[tokio::test]
+async fn a_hanging_server_times_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let client = DataArtsClient::builder()
+        .endpoint(server.uri())
+        .credentials(Credentials::token(TOKEN).unwrap())
+        .project_id(PROJECT)
+        .workspace("ws")
+        .retry_policy(fast_retries())
+        .attempt_timeout(Some(Duration::from_millis(200)))
+        .total_timeout(Some(Duration::from_millis(700)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // GET is idempotent: timed-out attempts were retried within the overall deadline.
+    assert!(server.received_requests().await.unwrap().len() >= 2);
+}
+
+/// A server that accepts connections and closes them at once, counting them.
+async fn closing_server() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[tokio::test]
+async fn a_closed_connection_is_a_transport_error_and_get_is_retried() {
+    let (uri, count) = closing_server().await;
+    let client = dataarts(&uri, Credentials::token(TOKEN).unwrap(), fast_retries());
+    let err = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+
+    let (uri, count) = closing_server().await;
+    let client = dataarts(&uri, Credentials::token(TOKEN).unwrap(), fast_retries());
+    let err = client
+        .batch_create_security_permission_set_members()
+        .permission_set_id(PSET)
+        .body_map(|b| b.members(vec![member()]))
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "the POST may have arrived: not retried"
+    );
+}
+
+#[tokio::test]
+async fn refused_connections_are_retried_even_for_post() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = projectman(&uri, Credentials::token(TOKEN).unwrap(), fast_retries());
+    let err = client
+        .batch_add_members_v4()
+        .project_id(CODEARTS_PROJECT)
+        .body_map(|b| b.users(vec![]))
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Transport(ref e) if e.is_connect()),
+        "{err:?}"
+    );
+}
+
+async fn answer(template: ResponseTemplate, limit: Option<usize>) -> Result<(), Error> {
+    let server = MockServer::start().await;
+    Mock::given(path_regex(".*"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let mut builder = DataArtsClient::builder()
+        .endpoint(server.uri())
+        .credentials(Credentials::token(TOKEN).unwrap())
+        .project_id(PROJECT)
+        .workspace("ws")
+        .retry_policy(RetryPolicy::disabled());
+    if let Some(limit) = limit {
+        builder = builder.max_response_bytes(limit);
+    }
+    builder
+        .build()
+        .unwrap()
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn malformed_empty_huge_and_non_json_bodies_are_typed_errors() {
+    let ok =
+        |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_owned(), "application/json");
+    for body in [
+        "{",
+        "",
+        "[1,2,3]",
+        "{\"total\": \"many\"}",
+        "\u{0}\u{1}binary",
+    ] {
+        let err = answer(ok(body), None).await.unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{body:?}: {err:?}");
+    }
+    let huge = format!(
+        "{{\"total\":1,\"permission_set_members\":[{{\"id\":\"{}\"}}]}}",
+        "x".repeat(100_000)
+    );
+    let err = answer(ok(&huge), Some(1024)).await.unwrap_err();
+    match err {
+        Error::Decode { message, body, .. } => {
+            assert!(message.contains("limit"), "{message}");
+            assert!(body.len() <= 1024);
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = answer(
+        ResponseTemplate::new(400)
+            .insert_header("x-request-id", "r400")
+            .set_body_raw("plain text failure", "text/plain"),
+        None,
+    )
+    .await
+    .unwrap_err();
+    let service = err.as_service().expect("service error");
+    assert_eq!(
+        (service.status.as_u16(), service.error_code.as_deref()),
+        (400, None)
+    );
+    assert_eq!(&service.body[..], b"plain text failure");
+    assert_eq!(err.request_id(), Some("r400"));
+    let err = answer(
+        ResponseTemplate::new(403)
+            .set_body_json(serde_json::json!({"errorCode": "IAM.0003", "errorMsg": "denied"})),
+        None,
+    )
+    .await
+    .unwrap_err();
+    let service = err
+        .as_service()
+        .expect("undocumented status is still a service error");
+    assert_eq!(service.error_code.as_deref(), Some("IAM.0003"));
+    assert_eq!(service.error_msg.as_deref(), Some("denied"));
+}
+
+#[tokio::test]
+async fn no_content_operations_accept_any_success_status() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "r200")
+                .set_body_string("{}"),
+        )
+        .mount(&server)
+        .await;
+    let client = projectman(
+        &server.uri(),
+        Credentials::token(TOKEN).unwrap(),
+        RetryPolicy::disabled(),
+    );
+    let done = client
+        .batch_add_members_v4()
+        .project_id(CODEARTS_PROJECT)
+        .body_map(|b| b.users(vec![]))
+        .execute()
+        .await
+        .expect("200 instead of 204 still means done");
+    assert_eq!(done.request_id(), Some("r200"));
+}
+
+#[tokio::test]
+async fn configuration_errors_are_typed() {
+    let err = DataArtsClient::builder()
+        .project_id(PROJECT)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("region or an endpoint")),
+        "{err}"
+    );
+    let err = DataArtsClient::builder()
+        .region("cn-north-4")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("project ID")),
+        "{err}"
+    );
+    let err = DataArtsClient::builder()
+        .region("CN North")
+        .project_id(PROJECT)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+    let client = DataArtsClient::builder()
+        .region("cn-north-4")
+        .credentials(Credentials::token(TOKEN).unwrap().with_project_id(PROJECT))
+        .build()
+        .expect("project ID from the credentials");
+    assert_eq!(client.project_id().as_str(), PROJECT);
+    // No workspace configured: the call is rejected before anything is sent.
+    let err = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest(ref m) if m.contains("workspace")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn secrets_never_reach_errors_or_traces() {
+    use std::io::Write;
+    #[derive(Clone, Default)]
+    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(header_exists("authorization"))
+        .and(header("x-project-id", PROJECT))
+        .and(path(format!(
+            "/v1/{PROJECT}/security/permission-sets/{PSET}/members"
+        )))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("x-request-id", "req-traced")
+                .set_body_json(
+                    serde_json::json!({"error_code": "APIGW.0301", "error_msg": "bad signature"}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let creds = Credentials::ak_sk(AK, SK)
+        .unwrap()
+        .with_security_token("sts-secret-token")
+        .unwrap()
+        .with_project_id(PROJECT);
+    let client = dataarts(&server.uri(), creds, RetryPolicy::disabled());
+    let err = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err();
+    let printed = format!("{err} {err:?} {client:?}");
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("list_security_permission_set_members"),
+        "{logs}"
+    );
+    assert!(logs.contains("req-traced"), "{logs}");
+    assert!(logs.contains("status=401"), "{logs}");
+    for secret in [SK, "sts-secret-token"] {
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(!logs.contains(secret), "{logs}");
+    }
+    assert_eq!(
+        err.as_service().unwrap().error_code.as_deref(),
+        Some("APIGW.0301")
+    );
+}
