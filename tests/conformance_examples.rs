@@ -1,0 +1,150 @@
+//! Every example in the API documents fits the generated types and survives a round trip.
+
+use huaweicloud_openapi::{dataarts::types as da, projectman::types as pm};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+const ADD_REQUEST: &str = include_str!("fixtures/api-docs/dataarts-add-members.request.json");
+const LIST_RESPONSE: &str = include_str!("fixtures/api-docs/dataarts-list-members.response.json");
+const UPDATE_REQUEST: &str =
+    include_str!("fixtures/api-docs/dataarts-update-permission-set.request.json");
+const UPDATE_RESPONSE: &str =
+    include_str!("fixtures/api-docs/dataarts-update-permission-set.response.json");
+const PM_REQUEST: &str =
+    include_str!("fixtures/api-docs/projectman-batch-add-members.request.json");
+
+/// The specs declare these fields optional and nullable, where `null` and absent mean the same,
+/// and the generated types leave `None` out when serializing. So `null` members are removed from
+/// the document's example before comparing; every other value must come back unchanged.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+fn non_null_leaves(value: &Value, path: String, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| non_null_leaves(v, format!("{path}/{k}"), out)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| non_null_leaves(v, format!("{path}/{i}"), out)),
+        Value::Null => {}
+        leaf => out.push((path, leaf.clone())),
+    }
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(example: &str) -> T {
+    let original: Value = serde_json::from_str(example).expect("the example is JSON");
+    let typed: T = serde_json::from_str(example).expect("the example fits the generated type");
+    let back = serde_json::to_value(&typed).expect("serializes");
+    assert_eq!(back, without_nulls(&original));
+    let mut leaves = Vec::new();
+    non_null_leaves(&original, String::new(), &mut leaves);
+    assert!(!leaves.is_empty());
+    for (pointer, value) in leaves {
+        assert_eq!(back.pointer(&pointer), Some(&value), "{pointer} survives");
+    }
+    typed
+}
+
+#[test]
+fn dataarts_add_members_request() {
+    let body: da::BatchCreatePermissionSetMembersRequestBody = round_trip(ADD_REQUEST);
+    assert!(!body.auto_sync);
+    assert_eq!(body.members[0].member_type, Some(da::MemberType::User));
+}
+
+#[test]
+fn dataarts_list_members_response() {
+    let page: da::PermissionSetMemberList = round_trip(LIST_RESPONSE);
+    assert_eq!(page.total, Some(1));
+    let member = &page.permission_set_members.as_ref().unwrap()[0];
+    assert_eq!(member.create_time, Some(1_698_204_793_000));
+    assert_eq!(member.cluster_id, None);
+}
+
+#[test]
+fn dataarts_update_request_and_response() {
+    let body: da::UpdatePermissionSetRequestBody = round_trip(UPDATE_REQUEST);
+    assert_eq!(body.manager_type, Some(da::ManagerType::User));
+    let set: da::PermissionSet = round_trip(UPDATE_RESPONSE);
+    assert_eq!(set.sync_status.as_deref(), Some("NOT_SYNC"));
+    assert_eq!(set.update_time, Some(1_698_202_688_247));
+}
+
+#[test]
+fn projectman_batch_add_request() {
+    let body: pm::BatchAddMembersV4RequestBody = round_trip(PM_REQUEST);
+    assert_eq!(body.users[0].role_id.as_deref(), Some(&5));
+    assert_eq!(body.users[0].user_id.as_str(), "665b542eb4c14b53a15ead449f28b0ba");
+}
+
+#[test]
+fn responses_accept_values_outside_the_request_enums_and_unknown_fields() {
+    let page: da::PermissionSetMemberList = serde_json::from_str(
+        r#"{"total": 2, "permission_set_members": [
+            {"member_type": "CLUSTER_ROLE", "member_status": "SOMETHING_NEW",
+             "cluster_type": "GaussDB(DWS)", "new_field": {"nested": true}},
+            {}
+        ]}"#,
+    )
+    .expect("response types are open");
+    let members = page.permission_set_members.unwrap();
+    assert_eq!(members[0].member_type.as_deref(), Some("CLUSTER_ROLE"));
+    let set: da::PermissionSet =
+        serde_json::from_str(r#"{"sync_status": "SYNCING", "type": "FUTURE_TYPE", "extra": 1}"#)
+            .expect("open");
+    assert_eq!(set.type_.as_deref(), Some("FUTURE_TYPE"));
+    let empty: da::PermissionSetMemberList =
+        serde_json::from_str(r#"{"total": null, "permission_set_members": null}"#).unwrap();
+    assert_eq!(empty.permission_set_members, None);
+}
+
+#[test]
+fn requests_reject_what_the_documents_forbid() {
+    for bad in [
+        r#"{"members": [{"member_type": "CLUSTER_ROLE"}]}"#,
+        r#"{"members": [{"member_type": "user"}]}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<da::BatchCreatePermissionSetMembersRequestBody>(bad).is_err(),
+            "{bad}"
+        );
+    }
+    assert!(serde_json::from_str::<da::UpdatePermissionSetRequestBody>(r#"{"type": "OTHER"}"#).is_err());
+    assert!(
+        serde_json::from_str::<da::UpdatePermissionSetRequestBody>(r#"{"manager_type": "ROLE"}"#)
+            .is_err()
+    );
+    for bad in [
+        r#"{"users": [{"user_id": "short"}]}"#,
+        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0b!"}]}"#,
+        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba0"}]}"#,
+        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 2}]}"#,
+        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 10}]}"#,
+        r#"{"users": [{"role_id": 5}]}"#,
+        r#"{}"#,
+    ] {
+        assert!(serde_json::from_str::<pm::BatchAddMembersV4RequestBody>(bad).is_err(), "{bad}");
+    }
+    for role in [-1, 3, 4, 5, 6, 7, 8, 9] {
+        assert!(pm::RoleId::try_from(role).is_ok(), "{role}");
+    }
+    for role in [-2, 0, 1, 2, 10] {
+        assert!(pm::RoleId::try_from(role).is_err(), "{role}");
+    }
+    assert!("526cefde62004de2b62b5e8dd2c2b3af".parse::<pm::CodeArtsProjectId>().is_ok());
+    assert!("526cefde-6200-4de2-b62b-5e8dd2c2b3af".parse::<pm::CodeArtsProjectId>().is_err());
+    assert!("".parse::<da::PermissionSetId>().is_err());
+    assert!("".parse::<da::WorkspaceId>().is_err());
+}
