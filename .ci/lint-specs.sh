@@ -12,7 +12,7 @@ spectral lint --ruleset .spectral.yaml --fail-severity=warn "${specs[@]}"
 out=$(redocly lint --config redocly.yaml --max-problems 50 "${specs[@]}" 2>&1) || { echo "$out"; exit 1; }
 # Drop redocly's Node 20 deprecation banner; treat warnings as failures like spectral does.
 echo "$out" | grep -v "Node.js\|║\|╔\|╚" || true
-if echo "$out" | grep -q "warning"; then
+if echo "$out" | grep -Eq "[0-9]+ warnings?\b"; then
   echo "redocly reported warnings" >&2
   exit 1
 fi
