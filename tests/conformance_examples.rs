@@ -1,7 +1,7 @@
 //! Every example in the API documents fits the generated types and survives a round trip.
 
 use huaweicloud_openapi::{dataarts::types as da, projectman::types as pm};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
 const ADD_REQUEST: &str = include_str!("fixtures/api-docs/dataarts-add-members.request.json");
@@ -86,7 +86,10 @@ fn dataarts_update_request_and_response() {
 fn projectman_batch_add_request() {
     let body: pm::BatchAddMembersV4RequestBody = round_trip(PM_REQUEST);
     assert_eq!(body.users[0].role_id.as_deref(), Some(&5));
-    assert_eq!(body.users[0].user_id.as_str(), "665b542eb4c14b53a15ead449f28b0ba");
+    assert_eq!(
+        body.users[0].user_id.as_str(),
+        "665b542eb4c14b53a15ead449f28b0ba"
+    );
 }
 
 #[test]
@@ -121,11 +124,13 @@ fn requests_reject_what_the_documents_forbid() {
             "{bad}"
         );
     }
-    assert!(serde_json::from_str::<da::UpdatePermissionSetRequestBody>(r#"{"type": "OTHER"}"#).is_err());
     assert!(
-        serde_json::from_str::<da::UpdatePermissionSetRequestBody>(r#"{"manager_type": "ROLE"}"#)
-            .is_err()
+        serde_json::from_str::<da::UpdatePermissionSetRequestBody>(r#"{"type": "OTHER"}"#).is_err()
     );
+    assert!(serde_json::from_str::<da::UpdatePermissionSetRequestBody>(
+        r#"{"manager_type": "ROLE"}"#
+    )
+    .is_err());
     for bad in [
         r#"{"users": [{"user_id": "short"}]}"#,
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0b!"}]}"#,
@@ -135,7 +140,10 @@ fn requests_reject_what_the_documents_forbid() {
         r#"{"users": [{"role_id": 5}]}"#,
         r#"{}"#,
     ] {
-        assert!(serde_json::from_str::<pm::BatchAddMembersV4RequestBody>(bad).is_err(), "{bad}");
+        assert!(
+            serde_json::from_str::<pm::BatchAddMembersV4RequestBody>(bad).is_err(),
+            "{bad}"
+        );
     }
     for role in [-1, 3, 4, 5, 6, 7, 8, 9] {
         assert!(pm::RoleId::try_from(role).is_ok(), "{role}");
@@ -143,8 +151,12 @@ fn requests_reject_what_the_documents_forbid() {
     for role in [-2, 0, 1, 2, 10] {
         assert!(pm::RoleId::try_from(role).is_err(), "{role}");
     }
-    assert!("526cefde62004de2b62b5e8dd2c2b3af".parse::<pm::CodeArtsProjectId>().is_ok());
-    assert!("526cefde-6200-4de2-b62b-5e8dd2c2b3af".parse::<pm::CodeArtsProjectId>().is_err());
+    assert!("526cefde62004de2b62b5e8dd2c2b3af"
+        .parse::<pm::CodeArtsProjectId>()
+        .is_ok());
+    assert!("526cefde-6200-4de2-b62b-5e8dd2c2b3af"
+        .parse::<pm::CodeArtsProjectId>()
+        .is_err());
     assert!("".parse::<da::PermissionSetId>().is_err());
     assert!("".parse::<da::WorkspaceId>().is_err());
 }

@@ -31,9 +31,24 @@ struct Op {
     response_fields: &'static [&'static str],
 }
 
-const P_PROJECT: Param = Param { name: "project_id", location: "path", required: true, kind: "string" };
-const P_PSET: Param = Param { name: "permission_set_id", location: "path", required: true, kind: "string" };
-const P_WORKSPACE: Param = Param { name: "workspace", location: "header", required: true, kind: "string" };
+const P_PROJECT: Param = Param {
+    name: "project_id",
+    location: "path",
+    required: true,
+    kind: "string",
+};
+const P_PSET: Param = Param {
+    name: "permission_set_id",
+    location: "path",
+    required: true,
+    kind: "string",
+};
+const P_WORKSPACE: Param = Param {
+    name: "workspace",
+    location: "header",
+    required: true,
+    kind: "string",
+};
 
 const OPS: &[Op] = &[
     Op {
@@ -53,12 +68,42 @@ const OPS: &[Op] = &[
             P_PROJECT,
             P_PSET,
             P_WORKSPACE,
-            Param { name: "limit", location: "query", required: false, kind: "integer/int32" },
-            Param { name: "offset", location: "query", required: false, kind: "integer/int32" },
-            Param { name: "member_name", location: "query", required: false, kind: "string" },
-            Param { name: "member_type", location: "query", required: false, kind: "enum:USER,USER_GROUP,WORKSPACE_ROLE" },
-            Param { name: "order_by", location: "query", required: false, kind: "enum:CREATE_TIME,MEMBER_NAME" },
-            Param { name: "order_by_asc", location: "query", required: false, kind: "boolean" },
+            Param {
+                name: "limit",
+                location: "query",
+                required: false,
+                kind: "integer/int32",
+            },
+            Param {
+                name: "offset",
+                location: "query",
+                required: false,
+                kind: "integer/int32",
+            },
+            Param {
+                name: "member_name",
+                location: "query",
+                required: false,
+                kind: "string",
+            },
+            Param {
+                name: "member_type",
+                location: "query",
+                required: false,
+                kind: "enum:USER,USER_GROUP,WORKSPACE_ROLE",
+            },
+            Param {
+                name: "order_by",
+                location: "query",
+                required: false,
+                kind: "enum:CREATE_TIME,MEMBER_NAME",
+            },
+            Param {
+                name: "order_by_asc",
+                location: "query",
+                required: false,
+                kind: "boolean",
+            },
         ],
         statuses: &[200, 400],
         body_fields: &[],
@@ -71,22 +116,51 @@ const OPS: &[Op] = &[
         params: &[P_PROJECT, P_PSET, P_WORKSPACE],
         statuses: &[200, 400],
         body_fields: &[
-            "name", "parent_id", "description", "type", "managed_cluster_id",
-            "managed_cluster_name", "managed_role_name", "manager_id", "manager_name",
+            "name",
+            "parent_id",
+            "description",
+            "type",
+            "managed_cluster_id",
+            "managed_cluster_name",
+            "managed_role_name",
+            "manager_id",
+            "manager_name",
             "manager_type",
         ],
         response_fields: &[
-            "id", "parent_id", "name", "description", "type", "managed_cluster_id",
-            "managed_cluster_name", "project_id", "domain_id", "instance_id", "manager_id",
-            "manager_name", "manager_type", "datasource_type", "sync_status", "sync_msg",
-            "sync_time", "create_time", "create_user", "update_time", "update_user",
+            "id",
+            "parent_id",
+            "name",
+            "description",
+            "type",
+            "managed_cluster_id",
+            "managed_cluster_name",
+            "project_id",
+            "domain_id",
+            "instance_id",
+            "manager_id",
+            "manager_name",
+            "manager_type",
+            "datasource_type",
+            "sync_status",
+            "sync_msg",
+            "sync_time",
+            "create_time",
+            "create_user",
+            "update_time",
+            "update_user",
         ],
     },
     Op {
         spec: "projectman",
         method: "post",
         path: "/v4/projects/{project_id}/members",
-        params: &[Param { name: "project_id", location: "path", required: true, kind: "pattern:^[A-Za-z0-9]{32}$" }],
+        params: &[Param {
+            name: "project_id",
+            location: "path",
+            required: true,
+            kind: "pattern:^[A-Za-z0-9]{32}$",
+        }],
         statuses: &[204, 400, 401],
         body_fields: &["users"],
         response_fields: &[],
@@ -94,7 +168,11 @@ const OPS: &[Op] = &[
 ];
 
 fn spec_of(name: &str) -> OpenAPI {
-    load(if name == "dataarts" { DATAARTS } else { PROJECTMAN })
+    load(if name == "dataarts" {
+        DATAARTS
+    } else {
+        PROJECTMAN
+    })
 }
 
 fn by_ref<'a>(spec: &'a OpenAPI, reference: &str) -> &'a Schema {
@@ -125,7 +203,12 @@ fn describe(spec: &OpenAPI, schema: &Schema) -> String {
     match &schema.schema_kind {
         SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => format!(
             "enum:{}",
-            s.enumeration.iter().flatten().cloned().collect::<Vec<_>>().join(",")
+            s.enumeration
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
         ),
         SchemaKind::Type(Type::String(s)) => match &s.pattern {
             Some(p) => format!("pattern:{p}"),
@@ -137,7 +220,10 @@ fn describe(spec: &OpenAPI, schema: &Schema) -> String {
         },
         SchemaKind::Type(Type::Boolean(_)) => "boolean".into(),
         SchemaKind::Type(Type::Array(a)) => {
-            format!("array of {}", describe(spec, boxed(spec, a.items.as_ref().unwrap())))
+            format!(
+                "array of {}",
+                describe(spec, boxed(spec, a.items.as_ref().unwrap()))
+            )
         }
         SchemaKind::Type(Type::Object(_)) => "object".into(),
         other => format!("{other:?}"),
@@ -177,12 +263,19 @@ fn parameter<'a>(spec: &'a OpenAPI, p: &'a ReferenceOr<Parameter>) -> &'a Parame
 fn both_specs_are_openapi_3_0_3_with_servers_and_security() {
     for (text, host) in [
         (DATAARTS, "https://dayu.{region}.myhuaweicloud.com"),
-        (PROJECTMAN, "https://projectman-ext.{region}.myhuaweicloud.com"),
+        (
+            PROJECTMAN,
+            "https://projectman-ext.{region}.myhuaweicloud.com",
+        ),
     ] {
         let spec = load(text);
         assert_eq!(spec.openapi, "3.0.3");
         assert_eq!(spec.servers[0].url, host);
-        assert!(spec.servers[0].variables.as_ref().unwrap().contains_key("region"));
+        assert!(spec.servers[0]
+            .variables
+            .as_ref()
+            .unwrap()
+            .contains_key("region"));
         let schemes = &spec.components.as_ref().unwrap().security_schemes;
         match &schemes["iamToken"] {
             ReferenceOr::Item(openapiv3::SecurityScheme::APIKey { location, name, .. }) => {
@@ -201,7 +294,10 @@ fn both_specs_are_openapi_3_0_3_with_servers_and_security() {
             .collect();
         assert_eq!(global, ["iamToken", "akskSignature"]);
         for (_, _, op) in spec.operations() {
-            assert!(op.operation_id.is_some(), "every operation has an operationId");
+            assert!(
+                op.operation_id.is_some(),
+                "every operation has an operationId"
+            );
             assert!(op.description.is_some(), "every operation is described");
         }
     }
@@ -212,8 +308,18 @@ fn every_documented_operation_parameter_and_status() {
     for op in OPS {
         let spec = spec_of(op.spec);
         let operation = operation(&spec, op);
-        let params: Vec<&Parameter> = operation.parameters.iter().map(|p| parameter(&spec, p)).collect();
-        assert_eq!(params.len(), op.params.len(), "{} {}: parameter count", op.method, op.path);
+        let params: Vec<&Parameter> = operation
+            .parameters
+            .iter()
+            .map(|p| parameter(&spec, p))
+            .collect();
+        assert_eq!(
+            params.len(),
+            op.params.len(),
+            "{} {}: parameter count",
+            op.method,
+            op.path
+        );
         for want in op.params {
             let got = params
                 .iter()
@@ -230,7 +336,12 @@ fn every_documented_operation_parameter_and_status() {
             let ParameterSchemaOrContent::Schema(schema) = &data.format else {
                 panic!("{} has no schema", want.name)
             };
-            assert_eq!(describe(&spec, resolve(&spec, schema)), want.kind, "{}", want.name);
+            assert_eq!(
+                describe(&spec, resolve(&spec, schema)),
+                want.kind,
+                "{}",
+                want.name
+            );
         }
         let statuses: Vec<u16> = operation
             .responses
@@ -261,25 +372,48 @@ fn every_documented_operation_parameter_and_status() {
                 );
             }
             if *status == StatusCode::Code(400) || *status == StatusCode::Code(401) {
-                let schema = resolve(&spec, response.content["application/json"].schema.as_ref().unwrap());
-                let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else { panic!() };
-                assert!(o.properties.contains_key("error_code") && o.properties.contains_key("error_msg"));
+                let schema = resolve(
+                    &spec,
+                    response.content["application/json"]
+                        .schema
+                        .as_ref()
+                        .unwrap(),
+                );
+                let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else {
+                    panic!()
+                };
+                assert!(
+                    o.properties.contains_key("error_code")
+                        && o.properties.contains_key("error_msg")
+                );
             }
         }
         if !op.response_fields.is_empty() {
             let ok = operation.responses.responses.values().next().unwrap();
             let ReferenceOr::Item(ok) = ok else { panic!() };
-            let schema = resolve(&spec, ok.content["application/json"].schema.as_ref().unwrap());
-            let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else { panic!() };
+            let schema = resolve(
+                &spec,
+                ok.content["application/json"].schema.as_ref().unwrap(),
+            );
+            let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else {
+                panic!()
+            };
             for field in op.response_fields {
-                assert!(o.properties.contains_key(*field), "{}: response field {field}", op.path);
+                assert!(
+                    o.properties.contains_key(*field),
+                    "{}: response field {field}",
+                    op.path
+                );
             }
         }
         match (&operation.request_body, op.body_fields.is_empty()) {
             (None, true) => {}
             (Some(ReferenceOr::Item(body)), false) => {
                 let schema = body.content["application/json"].schema.as_ref().unwrap();
-                assert!(matches!(schema, ReferenceOr::Reference { .. }), "body is a $ref");
+                assert!(
+                    matches!(schema, ReferenceOr::Reference { .. }),
+                    "body is a $ref"
+                );
                 let SchemaKind::Type(Type::Object(o)) = &resolve(&spec, schema).schema_kind else {
                     panic!()
                 };
@@ -302,7 +436,9 @@ fn component<'a>(spec: &'a OpenAPI, name: &str) -> &'a Schema {
 }
 
 fn property<'a>(spec: &'a OpenAPI, schema: &'a Schema, field: &str) -> &'a Schema {
-    let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else { panic!() };
+    let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else {
+        panic!()
+    };
     boxed(spec, &o.properties[field])
 }
 
@@ -310,39 +446,71 @@ fn property<'a>(spec: &'a OpenAPI, schema: &'a Schema, field: &str) -> &'a Schem
 fn documented_body_constraints() {
     let spec = load(DATAARTS);
     let body = component(&spec, "BatchCreatePermissionSetMembersRequestBody");
-    assert_eq!(describe(&spec, property(&spec, body, "auto_sync")), "boolean");
+    assert_eq!(
+        describe(&spec, property(&spec, body, "auto_sync")),
+        "boolean"
+    );
     let member = component(&spec, "PermissionSetMemberCreate");
     assert_eq!(
         describe(&spec, property(&spec, member, "member_type")),
         "enum:USER,USER_GROUP,WORKSPACE_ROLE"
     );
     let update = component(&spec, "UpdatePermissionSetRequestBody");
-    assert_eq!(describe(&spec, property(&spec, update, "type")), "enum:COMMON,MRS_MANAGED");
-    assert_eq!(describe(&spec, property(&spec, update, "manager_type")), "enum:USER,USER_GROUP");
+    assert_eq!(
+        describe(&spec, property(&spec, update, "type")),
+        "enum:COMMON,MRS_MANAGED"
+    );
+    assert_eq!(
+        describe(&spec, property(&spec, update, "manager_type")),
+        "enum:USER,USER_GROUP"
+    );
     let member = component(&spec, "PermissionSetMember");
     for long in ["create_time", "deadline"] {
-        assert_eq!(describe(&spec, property(&spec, member, long)), "integer/int64", "{long}");
+        assert_eq!(
+            describe(&spec, property(&spec, member, long)),
+            "integer/int64",
+            "{long}"
+        );
     }
     let set = component(&spec, "PermissionSet");
     for long in ["sync_time", "create_time", "update_time"] {
-        assert_eq!(describe(&spec, property(&spec, set, long)), "integer/int64", "{long}");
+        assert_eq!(
+            describe(&spec, property(&spec, set, long)),
+            "integer/int64",
+            "{long}"
+        );
     }
     // Response "enums" stay open: CLUSTER_ROLE and friends must deserialize.
-    assert_eq!(describe(&spec, property(&spec, member, "member_type")), "string");
+    assert_eq!(
+        describe(&spec, property(&spec, member, "member_type")),
+        "string"
+    );
 
     let spec = load(PROJECTMAN);
     let body = component(&spec, "BatchAddMembersV4RequestBody");
-    let SchemaKind::Type(Type::Object(o)) = &body.schema_kind else { panic!() };
+    let SchemaKind::Type(Type::Object(o)) = &body.schema_kind else {
+        panic!()
+    };
     assert_eq!(o.required, ["users"]);
     let user = component(&spec, "BatchAddMemberRequestV4");
-    let SchemaKind::Type(Type::Object(u)) = &user.schema_kind else { panic!() };
+    let SchemaKind::Type(Type::Object(u)) = &user.schema_kind else {
+        panic!()
+    };
     assert_eq!(u.required, ["user_id"]);
-    assert_eq!(describe(&spec, property(&spec, user, "user_id")), "pattern:^[A-Za-z0-9]{32}$");
-    let SchemaKind::Type(Type::Integer(role)) = &property(&spec, user, "role_id").schema_kind else {
+    assert_eq!(
+        describe(&spec, property(&spec, user, "user_id")),
+        "pattern:^[A-Za-z0-9]{32}$"
+    );
+    let SchemaKind::Type(Type::Integer(role)) = &property(&spec, user, "role_id").schema_kind
+    else {
         panic!()
     };
     assert_eq!(
-        role.enumeration.iter().flatten().copied().collect::<Vec<_>>(),
+        role.enumeration
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>(),
         [-1, 3, 4, 5, 6, 7, 8, 9]
     );
 }
