@@ -1,0 +1,367 @@
+//! The generated client, through the hand-written layer, sends each documented request exactly
+//! as the documents describe it, and maps each documented answer to a typed result.
+
+use huaweicloud_openapi::{
+    auth::Credentials, dataarts::types as da, projectman::types as pm, retry::RetryPolicy,
+    DataArtsClient, Error, Execute, ProjectManClient,
+};
+use serde_json::{json, Value};
+use wiremock::{
+    matchers::{any, body_json, header, method, path, query_param},
+    Mock, MockServer, ResponseTemplate,
+};
+
+const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
+const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
+const WORKSPACE: &str = "dd97167b873d4a79b2aad54d4370a3bc";
+const CODEARTS_PROJECT: &str = "526cefde62004de2b62b5e8dd2c2b3af";
+const TOKEN: &str = "conformance-token";
+
+fn example(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+async fn clients() -> (MockServer, DataArtsClient, ProjectManClient) {
+    let server = MockServer::start().await;
+    let creds = Credentials::token(TOKEN).unwrap();
+    let da = DataArtsClient::builder()
+        .endpoint(server.uri())
+        .credentials(creds.clone())
+        .project_id(PROJECT)
+        .workspace(WORKSPACE)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let pm = ProjectManClient::builder()
+        .endpoint(server.uri())
+        .credentials(creds)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    (server, da, pm)
+}
+
+fn common(server_request: &wiremock::Request) {
+    assert_eq!(server_request.headers["x-auth-token"], TOKEN);
+    assert!(server_request.headers.get("api-version").is_none());
+}
+
+#[tokio::test]
+async fn batch_create_members_as_documented() {
+    let (server, da, _) = clients().await;
+    let doc = example(include_str!(
+        "fixtures/api-docs/dataarts-add-members.request.json"
+    ));
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/v1/{PROJECT}/security/permission-sets/{PSET}/members/batch-create"
+        )))
+        .and(header("workspace", WORKSPACE))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({
+            "members": [{"member_id": "b43927a45a514e93ba70524b28923500", "member_name": "common_user", "member_type": "USER"}],
+            "auto_sync": false
+        })))
+        .respond_with(ResponseTemplate::new(204).insert_header("x-request-id", "r-add"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let body: da::BatchCreatePermissionSetMembersRequestBody = serde_json::from_value(doc).unwrap();
+    let done = da
+        .batch_create_security_permission_set_members()
+        .permission_set_id(PSET)
+        .body(body)
+        .execute()
+        .await
+        .expect("204 is success");
+    assert_eq!(done.status().as_u16(), 204);
+    assert_eq!(done.request_id(), Some("r-add"));
+    common(&server.received_requests().await.unwrap()[0]);
+}
+
+#[tokio::test]
+async fn list_members_as_documented() {
+    let (server, da, _) = clients().await;
+    let doc = example(include_str!(
+        "fixtures/api-docs/dataarts-list-members.response.json"
+    ));
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/v1/{PROJECT}/security/permission-sets/{PSET}/members"
+        )))
+        .and(header("workspace", WORKSPACE))
+        .and(query_param("limit", "10"))
+        .and(query_param("offset", "20"))
+        .and(query_param("member_name", "common user"))
+        .and(query_param("member_type", "USER_GROUP"))
+        .and(query_param("order_by", "MEMBER_NAME"))
+        .and(query_param("order_by_asc", "false"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "r-list")
+                .set_body_json(&doc),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = da
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .limit(10u32)
+        .offset(20)
+        .member_name("common user")
+        .member_type(da::MemberType::UserGroup)
+        .order_by(da::MemberOrderBy::MemberName)
+        .order_by_asc(false)
+        .execute()
+        .await
+        .expect("documented 200");
+    assert_eq!(page.request_id(), Some("r-list"));
+    let expected: da::PermissionSetMemberList = serde_json::from_value(doc).unwrap();
+    assert_eq!(*page, expected);
+    let received = &server.received_requests().await.unwrap()[0];
+    common(received);
+    assert_eq!(
+        received.url.query_pairs().count(),
+        6,
+        "no other query parameter"
+    );
+}
+
+#[tokio::test]
+async fn update_permission_set_as_documented() {
+    let (server, da, _) = clients().await;
+    let request = example(include_str!(
+        "fixtures/api-docs/dataarts-update-permission-set.request.json"
+    ));
+    let response = example(include_str!(
+        "fixtures/api-docs/dataarts-update-permission-set.response.json"
+    ));
+    Mock::given(method("PUT"))
+        .and(path(format!(
+            "/v1/{PROJECT}/security/permission-sets/{PSET}"
+        )))
+        .and(header("workspace", WORKSPACE))
+        .and(header("content-type", "application/json"))
+        .and(body_json(&request))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&response))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let body: da::UpdatePermissionSetRequestBody = serde_json::from_value(request).unwrap();
+    let set = da
+        .update_security_permission_set()
+        .permission_set_id(PSET)
+        .body(body)
+        .execute()
+        .await
+        .expect("documented 200");
+    assert_eq!(set.name.as_deref(), Some("test_permission_set"));
+    assert_eq!(set.sync_status.as_deref(), Some("NOT_SYNC"));
+    common(&server.received_requests().await.unwrap()[0]);
+}
+
+#[tokio::test]
+async fn projectman_batch_add_as_documented() {
+    let (server, _, pm) = clients().await;
+    let doc = example(include_str!(
+        "fixtures/api-docs/projectman-batch-add-members.request.json"
+    ));
+    Mock::given(method("POST"))
+        .and(path(format!("/v4/projects/{CODEARTS_PROJECT}/members")))
+        .and(header("content-type", "application/json"))
+        .and(body_json(&doc))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let body: pm::BatchAddMembersV4RequestBody = serde_json::from_value(doc).unwrap();
+    pm.batch_add_members_v4()
+        .project_id(CODEARTS_PROJECT)
+        .body(body)
+        .execute()
+        .await
+        .expect("204 is success");
+    let received = &server.received_requests().await.unwrap()[0];
+    common(received);
+    assert!(
+        received.headers.get("workspace").is_none(),
+        "ProjectMan has no workspace header"
+    );
+}
+
+async fn error_for(status: u16, body: ResponseTemplate) -> Error {
+    let (server, da, pm) = clients().await;
+    Mock::given(any())
+        .respond_with(body.insert_header("x-request-id", "r-err"))
+        .mount(&server)
+        .await;
+    if status == 401 {
+        return pm
+            .batch_add_members_v4()
+            .project_id(CODEARTS_PROJECT)
+            .body_map(|b| b.users(vec![]))
+            .execute()
+            .await
+            .unwrap_err();
+    }
+    da.list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn documented_error_bodies_become_service_errors() {
+    for (status, body, code, msg) in [
+        (
+            400,
+            json!({"error_code": "DLS.1000", "error_msg": "bad"}),
+            Some("DLS.1000"),
+            Some("bad"),
+        ),
+        (
+            401,
+            json!({"error_code": "APIGW.0301", "error_msg": "token"}),
+            Some("APIGW.0301"),
+            Some("token"),
+        ),
+        (
+            400,
+            json!({"errorCode": "DLM.4001", "errorMsg": "camel"}),
+            Some("DLM.4001"),
+            Some("camel"),
+        ),
+        (
+            400,
+            json!({"code": "PM.0001", "message": "short"}),
+            Some("PM.0001"),
+            Some("short"),
+        ),
+    ] {
+        let err = error_for(status, ResponseTemplate::new(status).set_body_json(&body)).await;
+        let service = err.as_service().unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(service.status.as_u16(), status);
+        assert_eq!(service.error_code.as_deref(), code);
+        assert_eq!(service.error_msg.as_deref(), msg);
+        assert_eq!(service.request_id.as_deref(), Some("r-err"));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&service.body).unwrap(),
+            body
+        );
+    }
+    let err = error_for(
+        400,
+        ResponseTemplate::new(400).set_body_string("Bad Request"),
+    )
+    .await;
+    let service = err
+        .as_service()
+        .expect("non-JSON 400 is still a service error");
+    assert_eq!(
+        (service.error_code.as_deref(), &service.body[..]),
+        (None, &b"Bad Request"[..])
+    );
+    let err = error_for(
+        200,
+        ResponseTemplate::new(200).set_body_raw("{\"total\": [", "application/json"),
+    )
+    .await;
+    assert!(
+        matches!(err, Error::Decode { ref request_id, .. } if request_id.as_deref() == Some("r-err")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn path_segments_are_percent_encoded() {
+    let (server, da, _) = clients().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total": 0})))
+        .mount(&server)
+        .await;
+    da.list_security_permission_set_members()
+        .permission_set_id("a b/c%d?e#f")
+        .execute()
+        .await
+        .unwrap();
+    let received = &server.received_requests().await.unwrap()[0];
+    assert_eq!(
+        received.url.path(),
+        format!("/v1/{PROJECT}/security/permission-sets/a%20b%2Fc%25d%3Fe%23f/members")
+    );
+    assert_eq!(received.url.query(), None);
+}
+
+#[tokio::test]
+async fn bad_input_never_reaches_the_network() {
+    let (server, da, pm) = clients().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let mut errors = vec![
+        da.list_security_permission_set_members()
+            .permission_set_id("")
+            .execute()
+            .await
+            .map(|_| ()),
+        da.list_security_permission_set_members()
+            .permission_set_id(PSET)
+            .offset(-1)
+            .execute()
+            .await
+            .map(|_| ()),
+        da.list_security_permission_set_members()
+            .permission_set_id(PSET)
+            .limit(0u32)
+            .execute()
+            .await
+            .map(|_| ()),
+        da.list_security_permission_set_members()
+            .permission_set_id(PSET)
+            .limit(u32::MAX)
+            .execute()
+            .await
+            .map(|_| ()),
+        da.list_security_permission_set_members()
+            .permission_set_id(PSET)
+            .workspace("")
+            .execute()
+            .await
+            .map(|_| ()),
+        da.list_security_permission_set_members()
+            .execute()
+            .await
+            .map(|_| ()),
+    ];
+    for project in ["short", "526cefde-6200-4de2-b62b-5e8dd2c2b3af", ""] {
+        errors.push(
+            pm.batch_add_members_v4()
+                .project_id(project)
+                .body_map(|b| b.users(vec![]))
+                .execute()
+                .await
+                .map(|_| ()),
+        );
+    }
+    // Body values are typed: an invalid user ID fails where it is made, as a typed error.
+    errors.push(
+        "not-a-32-character-id"
+            .parse::<pm::UserId>()
+            .map(|_| ())
+            .map_err(Error::from),
+    );
+    errors.push(pm::RoleId::try_from(2).map(|_| ()).map_err(Error::from));
+    for (i, result) in errors.into_iter().enumerate() {
+        assert!(
+            matches!(result, Err(Error::InvalidRequest(_))),
+            "case {i}: {result:?}"
+        );
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing was sent"
+    );
+}
