@@ -34,6 +34,11 @@ pub enum Error {
     /// The connection failed or broke before a complete answer arrived.
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
+    /// A paginated listing stopped because the service's pages did not add up (see
+    /// [`crate::paginate`]): an empty page before the total, a changing total, a page longer
+    /// than the limit, a repeated page.
+    #[error("pagination stopped: {0}")]
+    Pagination(String),
     /// The service answered with a success status, but the body is not what the API describes.
     #[error("cannot decode the {status} response{}: {message}", request_id_suffix(.request_id))]
     Decode {

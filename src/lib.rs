@@ -5,6 +5,9 @@ pub mod auth;
 mod client;
 pub mod endpoint;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
+pub mod paginate;
 pub mod retry;
 pub mod transport;
 

@@ -1,0 +1,179 @@
+//! An in-memory fake of the four operations, for the quickstart and for users' own tests.
+//!
+//! It keeps real state (members added show up in lists, updates persist) and checks what the
+//! real services check: an auth header (an IAM token, or a well-formed `SDK-HMAC-SHA256`
+//! signature, verified for real when started with [`FakeServer::start_verifying`]), the
+//! `workspace` header, path IDs, query parameters and bodies. Errors use the documented body
+//! `{"error_code", "error_msg"}` with these codes:
+//!
+//! | code | status | when |
+//! | --- | --- | --- |
+//! | `APIGW.0301` | 401 | no token and no well-formed (or valid) signature |
+//! | `DLS.1000` | 400 | the `workspace` header is missing or empty |
+//! | `DLS.1001` | 400 | the body is not JSON or a field is invalid |
+//! | `DLS.1002` | 400 | a query parameter is invalid |
+//! | `DLS.1004` | 400 | the permission set does not exist |
+//! | `PM.0001` | 400 | the ProjectMan body is invalid |
+//! | `PM.0002` | 400 | the CodeArts project ID is not 32 letters and digits |
+//!
+//! Where the documents leave behaviour open, the fake chooses: `limit` defaults to 10; without
+//! `order_by` members come in the order they were added; with it the default is descending;
+//! `member_name` matches substrings; a ProjectMan member without `role_id`, or with -1 (project
+//! creator, which cannot be granted), gets role 7 (participant), as the document says for
+//! roles that exceed the caller's permission; user IDs that are not 32 letters and digits are
+//! skipped, as the document says for incorrect user IDs.
+//!
+//! ```no_run
+//! use huaweicloud_openapi::{auth::Credentials, fake::{self, FakeServer}, DataArtsClient, Execute};
+//!
+//! # async fn test() -> Result<(), Box<dyn std::error::Error>> {
+//! let fake = FakeServer::start().await?;
+//! let client = DataArtsClient::builder()
+//!     .endpoint(fake.endpoint())
+//!     .credentials(Credentials::token("any-token")?)
+//!     .project_id(fake::PROJECT_ID)
+//!     .workspace("my-workspace")
+//!     .build()?;
+//! let page = client
+//!     .list_security_permission_set_members()
+//!     .permission_set_id(fake::PERMISSION_SET_ID)
+//!     .execute()
+//!     .await?;
+//! assert_eq!(page.total, Some(0));
+//! # Ok(()) }
+//! ```
+
+mod handlers;
+mod state;
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use crate::dataarts::types::{PermissionSet, PermissionSetMember};
+use state::State;
+
+/// IAM project ID of the pre-seeded permission set (the documents' example).
+pub const PROJECT_ID: &str = "0833a5737480d53b2f25c010dc1a7b88";
+/// ID of the pre-seeded permission set (the documents' example).
+pub const PERMISSION_SET_ID: &str = "fea96c90024711b8bf8d6886407b814b";
+
+/// A running fake on 127.0.0.1 with a random port. Dropping it stops the server.
+pub struct FakeServer {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    /// Starts a fake that accepts any token and any well-formed AK/SK signature.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::launch(None).await
+    }
+
+    /// Starts a fake that verifies AK/SK signatures against this key pair (tokens are still
+    /// accepted as they are).
+    pub async fn start_verifying(ak: &str, sk: &str) -> std::io::Result<Self> {
+        Self::launch(Some((ak.to_string(), sk.to_string()))).await
+    }
+
+    async fn launch(key: Option<(String, String)>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::new(key)));
+        state::lock(&state).seed_permission_set(
+            PROJECT_ID,
+            PERMISSION_SET_ID,
+            "fake_permission_set",
+        );
+        let app = handlers::router(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "fake server stopped");
+            }
+        });
+        Ok(FakeServer {
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// Base URL for both services, e.g. `http://127.0.0.1:40123`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds (or renames) a permission set that later calls can use.
+    pub fn add_permission_set(&self, project_id: &str, permission_set_id: &str, name: &str) {
+        state::lock(&self.state).seed_permission_set(project_id, permission_set_id, name);
+    }
+
+    /// The permission set as the fake holds it now.
+    pub fn permission_set(
+        &self,
+        project_id: &str,
+        permission_set_id: &str,
+    ) -> Option<PermissionSet> {
+        state::lock(&self.state)
+            .set(project_id, permission_set_id)
+            .map(|s| s.set.clone())
+    }
+
+    /// The permission set's members, in the order they were added.
+    pub fn members(&self, project_id: &str, permission_set_id: &str) -> Vec<PermissionSetMember> {
+        state::lock(&self.state)
+            .set(project_id, permission_set_id)
+            .map(|s| s.members.clone())
+            .unwrap_or_default()
+    }
+
+    /// A CodeArts project's members as `(user_id, role_id)`, sorted by user ID.
+    pub fn project_members(&self, project_id: &str) -> Vec<(String, i32)> {
+        state::lock(&self.state)
+            .projects
+            .get(project_id)
+            .map(|m| m.iter().map(|(u, r)| (u.clone(), *r)).collect())
+            .unwrap_or_default()
+    }
+
+    /// How many requests the fake has answered, rejected ones included.
+    pub fn request_count(&self) -> usize {
+        state::lock(&self.state).requests
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for FakeServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
