@@ -233,10 +233,13 @@ async fn batch_create(
         return Err(unknown_set(&set_id));
     }
     for m in request.members {
-        let exists = s
+        let Some(member_id) = m.member_id.clone() else {
+            continue;
+        };
+        let fresh = s
             .set(&project_id, &set_id)
-            .is_some_and(|set| set.members.iter().any(|e| e.member_id == m.member_id));
-        if exists {
+            .is_some_and(|set| !set.member_ids.contains(&member_id));
+        if !fresh {
             continue;
         }
         let member = PermissionSetMember {
@@ -254,6 +257,7 @@ async fn batch_create(
             ..Default::default()
         };
         if let Some(set) = s.set_mut(&project_id, &set_id) {
+            set.member_ids.insert(member_id);
             set.members.push(member);
         }
     }

@@ -1,7 +1,7 @@
 //! What the fake remembers between requests.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -16,6 +16,8 @@ pub(super) const INSTANCE_ID: &str = "dd97167b873d4a79b2aad54d4370a3bc";
 pub(super) struct SetState {
     pub set: PermissionSet,
     pub members: Vec<PermissionSetMember>,
+    /// Member IDs already in `members`, so adding stays O(1) per member at any size.
+    pub member_ids: HashSet<String>,
 }
 
 pub(super) struct State {
@@ -89,6 +91,7 @@ impl State {
                 ..Default::default()
             },
             members: Vec::new(),
+            member_ids: HashSet::new(),
         });
         entry.set.name = Some(name.into());
         entry.set.update_time = Some(now);
