@@ -80,12 +80,13 @@ async fn populated(members: usize) -> (FakeServer, DataArtsClient) {
 }
 
 async fn walk(client: &DataArtsClient, page_size: u32, concurrency: usize) -> usize {
-    let mut items = client
+    let items = client
         .list_security_permission_set_members()
         .permission_set_id(PERMISSION_SET_ID)
         .paginate(page_size)
         .concurrency(concurrency)
         .items();
+    let mut items = std::pin::pin!(items);
     let mut count = 0;
     while let Some(item) = items.next().await {
         black_box(item.expect("member"));
