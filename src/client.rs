@@ -257,6 +257,20 @@ pub struct DataArtsClient {
     workspace: Option<WorkspaceId>,
 }
 
+/// Starts a generated DataArts builder with the client's project ID and default workspace.
+macro_rules! prefilled {
+    ($client:ident, $operation:ident) => {{
+        let builder = $client
+            .generated
+            .$operation()
+            .project_id($client.project_id.clone());
+        match &$client.workspace {
+            Some(w) => builder.workspace(w.clone()),
+            None => builder,
+        }
+    }};
+}
+
 impl DataArtsClient {
     /// Starts configuring a client.
     pub fn builder() -> DataArtsClientBuilder {
@@ -277,14 +291,7 @@ impl DataArtsClient {
     pub fn batch_create_security_permission_set_members(
         &self,
     ) -> dataarts::builder::BatchCreateSecurityPermissionSetMembers<'_> {
-        let b = self
-            .generated
-            .batch_create_security_permission_set_members()
-            .project_id(self.project_id.clone());
-        match &self.workspace {
-            Some(w) => b.workspace(w.clone()),
-            None => b,
-        }
+        prefilled!(self, batch_create_security_permission_set_members)
     }
 
     /// Lists a permission set's members, one page (`GET .../members`). See
@@ -292,28 +299,14 @@ impl DataArtsClient {
     pub fn list_security_permission_set_members(
         &self,
     ) -> dataarts::builder::ListSecurityPermissionSetMembers<'_> {
-        let b = self
-            .generated
-            .list_security_permission_set_members()
-            .project_id(self.project_id.clone());
-        match &self.workspace {
-            Some(w) => b.workspace(w.clone()),
-            None => b,
-        }
+        prefilled!(self, list_security_permission_set_members)
     }
 
     /// Updates a permission set (`PUT /v1/{project_id}/security/permission-sets/{id}`).
     pub fn update_security_permission_set(
         &self,
     ) -> dataarts::builder::UpdateSecurityPermissionSet<'_> {
-        let b = self
-            .generated
-            .update_security_permission_set()
-            .project_id(self.project_id.clone());
-        match &self.workspace {
-            Some(w) => b.workspace(w.clone()),
-            None => b,
-        }
+        prefilled!(self, update_security_permission_set)
     }
 }
 
