@@ -1,0 +1,97 @@
+//! Tracing: one span per call with operation, status and request ID, and never a secret.
+//!
+//! Alone in its own test binary: tracing caches per-callsite interest process-wide, so a
+//! thread-local subscriber can miss events that tests on other threads registered first.
+
+use std::sync::Arc;
+
+use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, DataArtsClient, Execute};
+use wiremock::{
+    matchers::{header, header_exists, path},
+    Mock, MockServer, ResponseTemplate,
+};
+
+const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
+const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
+const AK: &str = "TESTAKID0123456789";
+const SK: &str = "test-secret-key-do-not-print";
+
+fn dataarts(uri: &str, creds: Credentials, retry: RetryPolicy) -> DataArtsClient {
+    DataArtsClient::builder()
+        .endpoint(uri)
+        .credentials(creds)
+        .project_id(PROJECT)
+        .workspace("ws-1")
+        .retry_policy(retry)
+        .build()
+        .expect("valid configuration")
+}
+
+#[tokio::test]
+async fn secrets_never_reach_errors_or_traces() {
+    use std::io::Write;
+    #[derive(Clone, Default)]
+    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(header_exists("authorization"))
+        .and(header("x-project-id", PROJECT))
+        .and(path(format!(
+            "/v1/{PROJECT}/security/permission-sets/{PSET}/members"
+        )))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("x-request-id", "req-traced")
+                .set_body_json(
+                    serde_json::json!({"error_code": "APIGW.0301", "error_msg": "bad signature"}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let creds = Credentials::ak_sk(AK, SK)
+        .unwrap()
+        .with_security_token("sts-secret-token")
+        .unwrap()
+        .with_project_id(PROJECT);
+    let client = dataarts(&server.uri(), creds, RetryPolicy::disabled());
+    let err = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap_err();
+    let printed = format!("{err} {err:?} {client:?}");
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("list_security_permission_set_members"),
+        "{logs}"
+    );
+    assert!(logs.contains("req-traced"), "{logs}");
+    assert!(logs.contains("status=401"), "{logs}");
+    for secret in [SK, "sts-secret-token"] {
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(!logs.contains(secret), "{logs}");
+    }
+    assert_eq!(
+        err.as_service().unwrap().error_code.as_deref(),
+        Some("APIGW.0301")
+    );
+}
