@@ -607,3 +607,35 @@ async fn configuration_errors_are_typed() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_caller_supplied_http_client_and_user_agent_are_used() {
+    let server = ok_server().await;
+    let mut defaults = reqwest::header::HeaderMap::new();
+    defaults.insert(
+        "x-caller",
+        reqwest::header::HeaderValue::from_static("mine"),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(defaults)
+        .build()
+        .unwrap();
+    let client = DataArtsClient::builder()
+        .endpoint(server.uri())
+        .credentials(Credentials::token(TOKEN).unwrap())
+        .project_id(PROJECT)
+        .workspace("ws")
+        .http_client(http)
+        .user_agent("my-app/1.0")
+        .build()
+        .unwrap();
+    client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET)
+        .execute()
+        .await
+        .unwrap();
+    let received = &server.received_requests().await.unwrap()[0];
+    assert_eq!(received.headers["x-caller"], "mine");
+    assert_eq!(received.headers["user-agent"], "my-app/1.0");
+}
