@@ -180,14 +180,22 @@ impl Transport {
         }
         let deadline = settings.total_timeout.map(|t| started + t);
         let method = request.method().clone();
+        let mut request = Some(request);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
             record(|c| c.attempts = attempt);
             // Each attempt is signed afresh from the unsigned original, so a retry carries a new
-            // X-Sdk-Date. The generated code only builds in-memory bodies, which always clone.
-            let Some(mut this) = request.try_clone() else {
+            // X-Sdk-Date. The last possible attempt takes the original instead of a copy. The
+            // generated code only builds in-memory bodies, which always clone.
+            let last = attempt >= settings.retry.max_attempts;
+            let copy = match (&mut request, last) {
+                (slot @ Some(_), true) => slot.take(),
+                (Some(original), false) => original.try_clone(),
+                (None, _) => None,
+            };
+            let Some(mut this) = copy else {
                 let e = Error::InvalidRequest("streaming request bodies are not supported".into());
                 return fail(client, e).await;
             };
@@ -271,7 +279,8 @@ async fn read_response(
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    // Taken, not cloned: the body is read from the response without its headers.
+    let headers = std::mem::take(response.headers_mut());
     let mut body = BytesMut::new();
     let mut truncated = response
         .content_length()
