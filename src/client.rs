@@ -7,11 +7,12 @@ use reqwest::{header::HeaderMap, StatusCode};
 
 use crate::{
     auth::Credentials,
+    call::{self, CallRecord},
     dataarts::{self, types::IamProjectId, types::WorkspaceId},
     endpoint::{self, Service},
     projectman,
     retry::RetryPolicy,
-    transport::{CallRecord, Settings, Transport, CALL, REQUEST_ID_HEADER},
+    transport::{Settings, Transport, REQUEST_ID_HEADER},
     Error, ServiceError,
 };
 
@@ -50,6 +51,7 @@ pub struct ClientBuilder<S> {
     max_response_bytes: usize,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
     project_id: Option<String>,
     workspace: Option<String>,
     service: PhantomData<S>,
@@ -68,6 +70,7 @@ impl<S> Default for ClientBuilder<S> {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             user_agent: None,
             http_client: None,
+            allow_insecure_http: false,
             project_id: None,
             workspace: None,
             service: PhantomData,
@@ -82,7 +85,9 @@ impl<S> ClientBuilder<S> {
         self
     }
 
-    /// An explicit endpoint (`https://...` or `http://...`), which wins over the region.
+    /// An explicit endpoint, which wins over the region. Credentials are sent to this origin and
+    /// nowhere else. Plain `http://` is accepted for loopback hosts (a local proxy, the embedded
+    /// fake); for any other host it needs [`ClientBuilder::allow_insecure_http`].
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
@@ -133,8 +138,22 @@ impl<S> ClientBuilder<S> {
     }
 
     /// Sends through this `reqwest::Client` (proxies, custom TLS roots, connection pools).
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: reqwest follows redirects by
+    /// default and forwards `X-Auth-Token` and `X-Security-Token` to whatever host a redirect
+    /// names. Huawei Cloud's APIs never redirect; this crate's own client never follows one. With
+    /// a client that does, the crate can only tell afterwards: an answer from another URL than
+    /// the one requested fails with [`Error::Redirect`] and is never retried.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Allows a plain `http://` endpoint on a host that is not loopback, where anyone on the
+    /// network path can read the token or replay the signed request. Off by default: building
+    /// such a client fails with [`Error::Config`].
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -148,6 +167,18 @@ impl<S> ClientBuilder<S> {
                 ));
             }
         };
+        let endpoint = reqwest::Url::parse(&base)
+            .map_err(|e| Error::Config(format!("endpoint {base:?} is not a URL: {e}")))?;
+        if endpoint.scheme() == "http"
+            && !endpoint::is_loopback(&endpoint)
+            && !self.allow_insecure_http
+        {
+            return Err(Error::Config(format!(
+                "endpoint {base} is plain http:// to a host that is not this machine, where the \
+                 credentials could be read on the way; use https://, or opt in with \
+                 allow_insecure_http(true)"
+            )));
+        }
         let user_agent = self.user_agent.unwrap_or_else(|| {
             concat!("huaweicloud-openapi-rust/", env!("CARGO_PKG_VERSION")).into()
         });
@@ -156,7 +187,9 @@ impl<S> ClientBuilder<S> {
         let http = match self.http_client {
             Some(c) => c,
             None => {
-                let mut b = reqwest::Client::builder();
+                // Never follow redirects: reqwest's default would re-send X-Auth-Token and
+                // X-Security-Token to any host a `Location` names.
+                let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
                 if let Some(t) = self.connect_timeout {
                     b = b.connect_timeout(t);
                 }
@@ -166,6 +199,7 @@ impl<S> ClientBuilder<S> {
         };
         let transport = Transport::new(Settings {
             credentials: self.credentials,
+            endpoint,
             retry: self.retry,
             attempt_timeout: self.attempt_timeout,
             total_timeout: self.total_timeout,
@@ -401,17 +435,6 @@ execute_for! {
 
 type Sent<T, E> = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>;
 
-/// Runs a generated `send()` with a fresh call record for the transport to fill.
-async fn call<T, E>(
-    send: impl std::future::Future<Output = Sent<T, E>>,
-) -> (Sent<T, E>, CallRecord) {
-    CALL.scope(Default::default(), async {
-        let result = send.await;
-        (result, CALL.with(|c| c.take()))
-    })
-    .await
-}
-
 impl<T> From<progenitor_client::ResponseValue<T>> for Response<T> {
     fn from(value: progenitor_client::ResponseValue<T>) -> Self {
         let status = value.status();
@@ -427,16 +450,17 @@ impl<T> From<progenitor_client::ResponseValue<T>> for Response<T> {
 async fn run<T, E>(
     send: impl std::future::Future<Output = Sent<T, E>>,
 ) -> Result<Response<T>, Error> {
-    let (result, record) = call(send).await;
+    let (result, record) = call::scoped(send).await;
     result.map(Response::from).map_err(|e| map_error(e, record))
 }
 
 /// For operations documented as 204 No Content: any 2xx answer means success, so a gateway that
-/// answers 200 (with or without a body) does not turn a done change into an error.
+/// answers 200 does not turn a done change into an error. (The transport has already refused a
+/// 2xx whose body is an error or not JSON.)
 async fn run_no_content<E>(
     send: impl std::future::Future<Output = Sent<(), E>>,
 ) -> Result<Response<()>, Error> {
-    let (result, record) = call(send).await;
+    let (result, record) = call::scoped(send).await;
     match result {
         Ok(value) => Ok(value.into()),
         Err(progenitor_client::Error::UnexpectedResponse(r)) if r.status().is_success() => {
@@ -456,45 +480,41 @@ fn map_error<E>(error: progenitor_client::Error<E>, mut call: CallRecord) -> Err
     if let Some(failure) = call.failure.take() {
         return failure;
     }
-    let service_error = |call: CallRecord, status: StatusCode| {
+    let facts = call.response.take().unwrap_or_default();
+    let service_error = |status: StatusCode, body: Option<bytes::Bytes>| {
         Error::from(ServiceError::from_parts(
             status,
-            call.request_id,
-            call.error_body.unwrap_or_default(),
+            facts.request_id.clone(),
+            body.unwrap_or_default(),
         ))
     };
     match error {
-        P::InvalidRequest(msg) | P::Custom(msg) => Error::InvalidRequest(msg),
+        P::InvalidRequest(msg) => Error::InvalidRequest(msg),
+        // Only the transport makes `Custom`, and it always leaves its typed failure first.
+        P::Custom(msg) => Error::InvalidRequest(msg),
         P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
-            if call.timed_out || e.is_timeout() {
-                Error::Timeout {
-                    elapsed: Some(call.elapsed),
-                    source: Some(e),
-                }
-            } else {
-                Error::Transport(e)
+            Error::Transport {
+                status: facts.status,
+                request_id: facts.request_id,
+                source: e,
             }
         }
-        P::ErrorResponse(rv) => service_error(call, rv.status()),
+        P::ErrorResponse(rv) => service_error(rv.status(), call.error_body),
         P::UnexpectedResponse(response) if !response.status().is_success() => {
-            service_error(call, response.status())
+            service_error(response.status(), call.error_body)
         }
         P::UnexpectedResponse(response) => Error::Decode {
             status: response.status(),
-            request_id: call.request_id,
+            request_id: facts.request_id,
             message: "the API does not describe this success status for the operation".into(),
             body: Default::default(),
         },
-        P::InvalidResponsePayload(body, e) => match call.status {
-            Some(status) if !status.is_success() => service_error(call, status),
+        P::InvalidResponsePayload(body, e) => match facts.status {
+            Some(status) if !status.is_success() => service_error(status, call.error_body),
             status => Error::Decode {
                 status: status.unwrap_or(StatusCode::OK),
-                request_id: call.request_id,
-                message: if call.truncated {
-                    "the body is larger than the configured limit".into()
-                } else {
-                    e.to_string()
-                },
+                request_id: facts.request_id,
+                message: e.to_string(),
                 body,
             },
         },

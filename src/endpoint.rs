@@ -83,6 +83,17 @@ pub fn normalize(endpoint: &str) -> Result<String, Error> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// Whether `url` names this machine (`localhost`, `127.0.0.0/8`, `::1`), where plain `http://`
+/// cannot be read or changed by anyone else on the network.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,32 +13,73 @@ use reqwest::StatusCode;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The request was rejected before anything was sent: a missing or malformed parameter.
+    /// The request was rejected before anything was sent: a missing or malformed parameter,
+    /// named in the message.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// The client could not be configured (bad endpoint, region or credentials).
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// The service answered with an error status.
+    /// The credentials could not be used for this request (a value that cannot be sent in a
+    /// header, a request for another origin than the configured endpoint). Nothing was sent.
+    #[error("cannot authenticate the request: {0}")]
+    Credentials(String),
+    /// The service answered with an error status, or with a success status whose body is one of
+    /// Huawei Cloud's error shapes.
     #[error(transparent)]
     Service(Box<ServiceError>),
-    /// No answer within the configured time (an attempt's timeout or the overall deadline).
-    #[error("the request timed out{}", after(.elapsed))]
+    /// The server answered with a redirect. Huawei Cloud's APIs never redirect, so the answer is
+    /// not followed (that would send the credentials to whatever host it names) nor retried.
+    #[error("{}{}", redirect_message(*.status, .location, *.followed), request_id_suffix(.request_id))]
+    Redirect {
+        /// The 3xx status, or the status at the end of a redirect a caller-supplied client
+        /// followed.
+        status: StatusCode,
+        /// The `Location` header (or the URL a followed redirect ended at), when printable.
+        location: Option<String>,
+        /// A caller-supplied `reqwest::Client` followed the redirect before this crate saw it:
+        /// turn its redirects off (`redirect::Policy::none()`).
+        followed: bool,
+        /// `X-Request-Id` of the response, when present.
+        request_id: Option<String>,
+    },
+    /// No complete answer within the configured time (an attempt's timeout or the overall
+    /// deadline), including a body that stalled after the headers arrived.
+    #[error("the request timed out{}{}{}", after(.elapsed), response_suffix(.status, .request_id), cause_suffix(.source))]
     Timeout {
         /// How long the call ran before giving up, when known.
         elapsed: Option<Duration>,
-        /// The underlying error.
+        /// Status of a response whose body did not arrive in time.
+        status: Option<StatusCode>,
+        /// `X-Request-Id` of that response.
+        request_id: Option<String>,
+        /// The underlying error, when the HTTP client reported one.
         #[source]
         source: Option<reqwest::Error>,
     },
-    /// The connection failed or broke before a complete answer arrived.
-    #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
-    /// A paginated listing stopped because the service's pages did not add up (see
-    /// [`crate::paginate`]): an empty page before the total, a changing total, a page longer
-    /// than the limit, a repeated page.
-    #[error("pagination stopped: {0}")]
-    Pagination(String),
+    /// The connection failed or broke before a complete answer arrived. The message includes
+    /// the whole cause chain (connection refused, reset, body ended early, ...).
+    #[error("transport error{}: {}", response_suffix(.status, .request_id), cause_chain(.source))]
+    Transport {
+        /// Status of a response whose body broke off, when the headers had arrived.
+        status: Option<StatusCode>,
+        /// `X-Request-Id` of that response.
+        request_id: Option<String>,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A paginated listing stopped because the service's pages do not add up (see
+    /// [`crate::paginate`]), or because it reached the paginator's page or item cap.
+    #[error("pagination stopped at offset {offset}{}: {message}", request_id_suffix(.request_id))]
+    Pagination {
+        /// What did not add up.
+        message: String,
+        /// Offset of the page that showed it.
+        offset: u64,
+        /// `X-Request-Id` of that page's response, when known.
+        request_id: Option<String>,
+    },
     /// The service answered with a success status, but the body is not what the API describes.
     #[error("cannot decode the {status} response{}: {message}", request_id_suffix(.request_id))]
     Decode {
@@ -53,6 +94,18 @@ pub enum Error {
     },
 }
 
+fn redirect_message(status: StatusCode, location: &Option<String>, followed: bool) -> String {
+    let target = location.as_deref().unwrap_or("nowhere");
+    if followed {
+        format!(
+            "the HTTP client followed a redirect to {target} (answered {status}); \
+             a caller-supplied reqwest::Client must not follow redirects"
+        )
+    } else {
+        format!("the server answered {status}, redirecting to {target}; redirects are not followed")
+    }
+}
+
 fn after(elapsed: &Option<Duration>) -> String {
     elapsed.map(|d| format!(" after {d:?}")).unwrap_or_default()
 }
@@ -64,13 +117,44 @@ fn request_id_suffix(request_id: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+fn response_suffix(status: &Option<StatusCode>, request_id: &Option<String>) -> String {
+    match (status, request_id) {
+        (None, None) => String::new(),
+        (Some(s), id) => format!(" reading the {s} response{}", request_id_suffix(id)),
+        (None, id) => request_id_suffix(id),
+    }
+}
+
+fn cause_suffix(source: &Option<reqwest::Error>) -> String {
+    source
+        .as_ref()
+        .map(|e| format!(": {}", cause_chain(e)))
+        .unwrap_or_default()
+}
+
+/// An error's message followed by each of its causes, so that "error sending request" comes
+/// with the "connection refused" that explains it.
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 impl Error {
     /// HTTP status of the response that caused the error, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Service(e) => Some(e.status),
-            Error::Decode { status, .. } => Some(*status),
-            Error::Transport(e) => e.status(),
+            Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
+            Error::Transport { status, .. } | Error::Timeout { status, .. } => *status,
             _ => None,
         }
     }
@@ -79,16 +163,31 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Service(e) => e.request_id.as_deref(),
-            Error::Decode { request_id, .. } => request_id.as_deref(),
+            Error::Decode { request_id, .. }
+            | Error::Redirect { request_id, .. }
+            | Error::Transport { request_id, .. }
+            | Error::Timeout { request_id, .. }
+            | Error::Pagination { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// The service error details, when the service answered with an error status.
+    /// The service error details, when the service answered with an error.
     pub fn as_service(&self) -> Option<&ServiceError> {
         match self {
             Error::Service(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// True when the same call may succeed if made again later: throttling, temporary
+    /// unavailability, timeouts and broken connections. The client's own retries have already
+    /// been spent on it when you see it; this tells whether a later, outer retry makes sense.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Service(e) => e.is_retryable(),
+            Error::Timeout { .. } | Error::Transport { .. } => true,
+            _ => false,
         }
     }
 }
@@ -128,6 +227,25 @@ impl ServiceError {
             error_msg,
             body,
         }
+    }
+
+    /// A success answer whose body is really an error: a JSON object with an error code and a
+    /// message in one of Huawei Cloud's shapes (top level or one level down) and none of the
+    /// fields the operation's success body defines (`own_fields`).
+    pub(crate) fn hidden_in_success(
+        status: StatusCode,
+        request_id: Option<String>,
+        body: &Bytes,
+        own_fields: &[&str],
+    ) -> Option<Self> {
+        let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let object = json.as_object()?;
+        if own_fields.iter().any(|f| object.contains_key(*f)) {
+            return None;
+        }
+        let (code, msg) = code_and_message(&json);
+        (code.is_some() && msg.is_some())
+            .then(|| ServiceError::from_parts(status, request_id, body.clone()))
     }
 
     /// True when retrying later may succeed: throttling and temporary unavailability.
@@ -203,18 +321,6 @@ impl std::error::Error for ServiceError {}
 impl From<ServiceError> for Error {
     fn from(e: ServiceError) -> Self {
         Error::Service(Box::new(e))
-    }
-}
-
-impl From<crate::dataarts::types::error::ConversionError> for Error {
-    fn from(e: crate::dataarts::types::error::ConversionError) -> Self {
-        Error::InvalidRequest(e.to_string())
-    }
-}
-
-impl From<crate::projectman::types::error::ConversionError> for Error {
-    fn from(e: crate::projectman::types::error::ConversionError) -> Self {
-        Error::InvalidRequest(e.to_string())
     }
 }
 

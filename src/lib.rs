@@ -2,27 +2,18 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod call;
 mod client;
+pub mod dataarts;
 pub mod endpoint;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod operation;
 pub mod paginate;
+pub mod projectman;
 pub mod retry;
 pub mod transport;
-
-/// DataArts Studio (DataArts Security permission sets), generated from
-/// `openapi/dataarts-security.yaml`.
-#[allow(missing_docs, clippy::all, rustdoc::all)]
-pub mod dataarts {
-    include!(concat!(env!("OUT_DIR"), "/dataarts.rs"));
-}
-
-/// CodeArts ProjectMan v4 (project members), generated from `openapi/projectman-v4.yaml`.
-#[allow(missing_docs, clippy::all, rustdoc::all)]
-pub mod projectman {
-    include!(concat!(env!("OUT_DIR"), "/projectman.rs"));
-}
 
 pub use client::{
     ClientBuilder, DataArts, DataArtsClient, DataArtsClientBuilder, Execute, ProjectMan,

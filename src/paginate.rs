@@ -1,9 +1,14 @@
 //! Lazy streams over offset/limit/total list operations.
 //!
 //! A [`Paginator`] walks `offset = 0, limit, 2*limit, ...` until `total` is reached, keeping every
-//! filter and sort option of the request it starts from. It stops with [`Error::Pagination`]
-//! instead of looping when a server misbehaves: an empty page before `total`, a `total` that
-//! changes, a page longer than `limit`, the same page twice, or more pages than `total` allows.
+//! filter and sort option of the request it starts from. It checks the whole story, not just each
+//! page, and stops with [`Error::Pagination`] (carrying the page's offset and request ID) instead
+//! of looping or ending early when a server misbehaves: a negative `total`, a `total` that
+//! changes, more items than `total`, a short or empty page before `total`, a page longer than
+//! `limit`, the same page twice. Every walk also stops at a page cap and an item cap
+//! ([`DEFAULT_MAX_PAGES`], [`DEFAULT_MAX_ITEMS`], raised with [`Paginator::max_pages`] and
+//! [`Paginator::max_items`]), so a server that reports no total, or a huge one, cannot keep it
+//! going for ever.
 //! With [`Paginator::concurrency`] the pages after the first are fetched concurrently (results
 //! stay in order); memory stays bounded by page size times concurrency, whatever the total.
 //!
@@ -39,8 +44,9 @@ use crate::{dataarts, Error, Execute};
 pub struct Page<T> {
     /// The items on this page.
     pub items: Vec<T>,
-    /// What the service says the total is (all pages, with the request's filters).
-    pub total: Option<u64>,
+    /// What the service says the total is (all pages, with the request's filters), as reported:
+    /// a negative value is kept so that the paginator can refuse it.
+    pub total: Option<i64>,
     /// The offset this page was fetched at.
     pub offset: u64,
     /// `X-Request-Id` of the call that fetched the page.
@@ -79,15 +85,17 @@ impl<'a> OffsetPaged for dataarts::builder::ListSecurityPermissionSetMembers<'a>
     };
 
     async fn fetch_page(self, offset: u64, limit: u32) -> Result<Page<Self::Item>, Error> {
-        let offset_i32 = i32::try_from(offset).map_err(|_| {
-            Error::Pagination(format!("offset {offset} does not fit the API's int32"))
+        let offset_i32 = i32::try_from(offset).map_err(|_| Error::Pagination {
+            message: "the offset does not fit the API's int32".into(),
+            offset,
+            request_id: None,
         })?;
         let response = self.offset(offset_i32).limit(limit).execute().await?;
         let request_id = response.request_id().map(str::to_owned);
         let list = response.into_inner();
         Ok(Page {
             items: list.permission_set_members.unwrap_or_default(),
-            total: list.total.map(|t| u64::try_from(t).unwrap_or(0)),
+            total: list.total.map(i64::from),
             offset,
             request_id,
         })
@@ -111,7 +119,13 @@ pub struct Paginator<R> {
     page_size: u32,
     concurrency: usize,
     max_pages: u64,
+    max_items: u64,
 }
+
+/// Pages a walk fetches at most unless raised with [`Paginator::max_pages`].
+pub const DEFAULT_MAX_PAGES: u64 = 1_000;
+/// Items a walk yields at most unless raised with [`Paginator::max_items`].
+pub const DEFAULT_MAX_ITEMS: u64 = 100_000;
 
 /// First item, last item and length of a page.
 type Fingerprint<T> = (Option<T>, Option<T>, usize);
@@ -125,7 +139,8 @@ impl<R: OffsetPaged> Paginator<R> {
             request,
             page_size,
             concurrency: 1,
-            max_pages: 1_000_000,
+            max_pages: DEFAULT_MAX_PAGES,
+            max_items: DEFAULT_MAX_ITEMS,
         }
     }
 
@@ -135,9 +150,17 @@ impl<R: OffsetPaged> Paginator<R> {
         self
     }
 
-    /// Stops with an error after this many pages when the service reports no total.
+    /// Fetches at most this many pages; a walk that would need more stops with
+    /// [`Error::Pagination`]. Default [`DEFAULT_MAX_PAGES`].
     pub fn max_pages(mut self, n: u64) -> Self {
         self.max_pages = n.max(1);
+        self
+    }
+
+    /// Yields at most this many items; a walk that would yield more stops with
+    /// [`Error::Pagination`]. Default [`DEFAULT_MAX_ITEMS`].
+    pub fn max_items(mut self, n: u64) -> Self {
+        self.max_items = n.max(1);
         self
     }
 
@@ -150,11 +173,14 @@ impl<R: OffsetPaged> Paginator<R> {
             limit: self.page_size,
             concurrency: self.concurrency,
             max_pages: self.max_pages,
+            max_items: self.max_items,
             request: self.request,
             next_offset: 0,
             total: None,
             previous: None,
             fetched: 0,
+            seen: 0,
+            pending: None,
             done: false,
             ahead: None,
         };
@@ -181,21 +207,35 @@ struct Walk<'a, R: OffsetPaged> {
     limit: u32,
     concurrency: usize,
     max_pages: u64,
+    max_items: u64,
     next_offset: u64,
+    /// The total the first page reported.
     total: Option<u64>,
     /// First and last item and length of the previous page: enough to see a repeated page.
     previous: Option<Fingerprint<R::Item>>,
+    /// Pages fetched and items seen so far.
     fetched: u64,
+    seen: u64,
+    /// An error to yield after the page that revealed it (a cap reached).
+    pending: Option<Error>,
     done: bool,
     ahead: Option<Ahead<'a, R::Item>>,
 }
 
-fn fail<T>(message: String) -> Result<T, Error> {
-    Err(Error::Pagination(message))
+fn fail<T>(offset: u64, request_id: Option<&str>, message: String) -> Result<T, Error> {
+    Err(Error::Pagination {
+        message,
+        offset,
+        request_id: request_id.map(str::to_owned),
+    })
 }
 
 impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
     async fn next_page(&mut self) -> Option<Result<Page<R::Item>, Error>> {
+        if let Some(e) = self.pending.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
         if self.done {
             return None;
         }
@@ -220,6 +260,9 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
             Ok((page, finished)) => {
                 self.next_offset = offset + u64::from(self.limit);
                 self.done = finished;
+                if !finished {
+                    self.pending = self.cap_reached(offset, page.request_id.as_deref());
+                }
                 if !finished && self.ahead.is_none() && self.concurrency > 1 {
                     self.fetch_ahead();
                 }
@@ -234,23 +277,50 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
 
     fn check_limit(&self) -> Result<(), Error> {
         if self.limit == 0 {
-            return fail("the page size must be at least 1".into());
+            return fail(0, None, "the page size must be at least 1".into());
         }
         match R::RULES.max_limit {
-            Some(max) if self.limit > max => fail(format!(
-                "the page size {} is above this operation's maximum of {max}",
-                self.limit
-            )),
+            Some(max) if self.limit > max => fail(
+                0,
+                None,
+                format!(
+                    "the page size {} is above this operation's maximum of {max}",
+                    self.limit
+                ),
+            ),
             _ => Ok(()),
         }
     }
 
-    /// Queues the remaining pages, now that the first one has told the total.
+    /// The error for a walk that needs more pages or items than its caps allow.
+    fn cap_reached(&self, offset: u64, request_id: Option<&str>) -> Option<Error> {
+        let message = if self.fetched >= self.max_pages {
+            format!(
+                "{} pages fetched and the list goes on; raise max_pages to read further",
+                self.fetched
+            )
+        } else if self.seen >= self.max_items {
+            format!(
+                "{} items read and the list goes on; raise max_items to read further",
+                self.seen
+            )
+        } else {
+            return None;
+        };
+        fail::<()>(offset, request_id, message).err()
+    }
+
+    /// Queues the remaining pages, now that the first one has told the total, up to the caps.
     fn fetch_ahead(&mut self) {
         let Some(total) = self.total else { return };
-        let limit = self.limit;
+        let limit = u64::from(self.limit);
+        let cap = self
+            .max_items
+            .min(self.max_pages.saturating_mul(limit))
+            .min(total);
         let request = self.request.clone();
-        let offsets = (self.next_offset..total).step_by(limit as usize);
+        let offsets = (self.next_offset..cap).step_by(self.limit as usize);
+        let limit = self.limit;
         let futures = offsets.map(move |offset| -> PageFuture<'a, R::Item> {
             let request = request.clone();
             Box::pin(async move { (offset, request.fetch_page(offset, limit).await) })
@@ -260,20 +330,36 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
 
     /// Applies the guards; returns the page and whether it was the last.
     fn check(&mut self, offset: u64, page: Page<R::Item>) -> Result<(Page<R::Item>, bool), Error> {
+        let id = page.request_id.clone();
+        let id = id.as_deref();
         self.fetched += 1;
         let limit = u64::from(self.limit);
         let len = page.items.len() as u64;
         if len > limit {
-            return fail(format!(
-                "the page at offset {offset} has {len} items, more than the limit {limit}"
-            ));
+            return fail(
+                offset,
+                id,
+                format!("the page has {len} items, more than the limit {limit}"),
+            );
         }
-        match (self.total, page.total) {
+        let reported = match page.total {
+            Some(t) if t < 0 => {
+                return fail(
+                    offset,
+                    id,
+                    format!("the service reported a negative total ({t})"),
+                )
+            }
+            t => t.map(|t| t as u64),
+        };
+        match (self.total, reported) {
             (Some(before), now) if now != Some(before) => {
-                return fail(format!(
-                    "the total changed from {before} to {} at offset {offset}",
-                    now.map_or("nothing".into(), |n| n.to_string())
-                ));
+                let now = now.map_or("nothing".into(), |n| n.to_string());
+                return fail(
+                    offset,
+                    id,
+                    format!("the total changed from {before} to {now}"),
+                );
             }
             (None, now) if self.fetched == 1 => self.total = now,
             _ => {}
@@ -284,33 +370,38 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
             page.items.len(),
         );
         if len > 0 && self.previous.as_ref() == Some(&signature) {
-            return fail(format!(
-                "the page at offset {offset} repeats the previous page"
-            ));
+            return fail(offset, id, "the page repeats the previous page".into());
         }
         self.previous = Some(signature);
+        self.seen += len;
         let finished = match self.total {
             Some(total) => {
-                if len == 0 && offset < total {
-                    return fail(format!(
-                        "empty page at offset {offset} before the total of {total}"
+                if self.seen > total {
+                    return fail(
+                        offset,
+                        id,
+                        format!(
+                            "{} items so far, more than the reported total of {total}",
+                            self.seen
+                        ),
+                    );
+                }
+                let end = offset + len;
+                if end < total && len == 0 {
+                    return fail(
+                        offset,
+                        id,
+                        format!("an empty page before the reported total of {total}"),
+                    );
+                }
+                if end < total && len < limit {
+                    return fail(offset, id, format!(
+                        "a short page ({len} items where {limit} were asked for) before the reported total of {total}"
                     ));
                 }
-                let allowed = total.div_ceil(limit).max(1);
-                if self.fetched > allowed {
-                    return fail(format!("more pages than a total of {total} allows"));
-                }
-                offset + limit >= total
+                end >= total
             }
-            None => {
-                if self.fetched >= self.max_pages && len == limit {
-                    return fail(format!(
-                        "no total and still full pages after {} pages",
-                        self.fetched
-                    ));
-                }
-                len < limit
-            }
+            None => len < limit,
         };
         Ok((page, finished))
     }

@@ -211,9 +211,16 @@ async fn walk(
     (seen, None)
 }
 
+fn pagination_offset(err: &Error) -> Option<u64> {
+    match err {
+        Error::Pagination { offset, .. } => Some(*offset),
+        _ => None,
+    }
+}
+
 fn pagination_error(err: Option<Error>, needle: &str) {
     match err {
-        Some(Error::Pagination(message)) => assert!(message.contains(needle), "{message}"),
+        Some(Error::Pagination { message, .. }) => assert!(message.contains(needle), "{message}"),
         other => panic!("expected a pagination error about {needle:?}, got {other:?}"),
     }
 }
@@ -237,7 +244,8 @@ async fn empty_page_before_total_stops() {
     .await;
     let (seen, err) = walk(&server, 10, 1).await;
     assert_eq!(seen.len(), 20);
-    pagination_error(err, "empty page at offset 20");
+    assert_eq!(err.as_ref().and_then(pagination_offset), Some(20));
+    pagination_error(err, "an empty page before the reported total of 50");
 }
 
 #[tokio::test]
@@ -382,7 +390,8 @@ async fn concurrency_is_bounded_and_guards_still_apply() {
     .await;
     let (seen, err) = walk(&server, 10, 4).await;
     assert_eq!(seen.len(), 50, "items before the bad page arrive, in order");
-    pagination_error(err, "empty page at offset 50");
+    assert_eq!(err.as_ref().and_then(pagination_offset), Some(50));
+    pagination_error(err, "an empty page");
 }
 
 #[tokio::test]

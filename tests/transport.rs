@@ -420,7 +420,7 @@ async fn a_closed_connection_is_a_transport_error_and_get_is_retried() {
         .execute()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(count.load(Ordering::SeqCst), 3);
 
     let (uri, count) = closing_server().await;
@@ -432,7 +432,7 @@ async fn a_closed_connection_is_a_transport_error_and_get_is_retried() {
         .execute()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(
         count.load(Ordering::SeqCst),
         1,
@@ -454,7 +454,7 @@ async fn refused_connections_are_retried_even_for_post() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Transport(ref e) if e.is_connect()),
+        matches!(err, Error::Transport { ref source, .. } if source.is_connect()),
         "{err:?}"
     );
 }
@@ -563,6 +563,40 @@ async fn no_content_operations_accept_any_success_status() {
         .await
         .expect("200 instead of 204 still means done");
     assert_eq!(done.request_id(), Some("r200"));
+}
+
+#[test]
+fn plain_http_off_this_machine_needs_an_explicit_opt_in() {
+    for endpoint in [
+        "http://dayu.example.com",
+        "http://10.1.2.3:8080",
+        "http://[2001:db8::1]",
+    ] {
+        let err = ProjectManClient::builder()
+            .endpoint(endpoint)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ref m) if m.contains("allow_insecure_http")),
+            "{endpoint}: {err}"
+        );
+        ProjectManClient::builder()
+            .endpoint(endpoint)
+            .allow_insecure_http(true)
+            .build()
+            .expect("opted in");
+    }
+    for endpoint in [
+        "http://127.0.0.1:1",
+        "http://localhost:8080",
+        "http://[::1]:9",
+        "https://proxy.example",
+    ] {
+        ProjectManClient::builder()
+            .endpoint(endpoint)
+            .build()
+            .unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+    }
 }
 
 #[tokio::test]

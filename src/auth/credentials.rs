@@ -259,7 +259,7 @@ impl Credentials {
                         .insert(HeaderName::from_static("x-security-token"), value);
                 }
                 super::signer::sign_request(request, ak, sk.expose_secret().as_bytes(), now)
-                    .map_err(|e| Error::InvalidRequest(format!("cannot sign the request: {e}")))
+                    .map_err(|e| Error::Credentials(format!("cannot sign the request: {e}")))
             }
         }
     }
@@ -280,7 +280,7 @@ fn check_header_value(what: &str, value: &str) -> Result<(), Error> {
 
 fn header_value(value: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(value)
-        .map_err(|_| Error::InvalidRequest("a header value cannot be sent".into()))
+        .map_err(|_| Error::Credentials("a credential value cannot be sent in a header".into()))
 }
 
 impl fmt::Debug for Credentials {

@@ -1,0 +1,75 @@
+//! Per-call state that travels from the transport hooks to [`crate::Execute`].
+//!
+//! progenitor's `exec` hook must return a `reqwest::Result`, which cannot express most of what
+//! goes wrong (a redirect, a 2xx that is really an error, a credential that cannot be sent). So
+//! the transport writes what it learned here, and `Execute` reads it back to build a typed
+//! [`Error`]. A caller who uses the generated `send()` directly has no record; for them the
+//! transport answers with a [`Failed`] marker instead, which the `post` hook turns into
+//! progenitor's `Error::Custom` with the same message. This module depends on nothing but
+//! [`Error`], so both sides can use it without knowing each other.
+
+use std::{cell::RefCell, future::Future};
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+
+use crate::Error;
+
+/// What the transport learned about one call: only what [`crate::Execute`] reads.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// Status and `X-Request-Id` of the last response whose headers arrived.
+    pub response: Option<ResponseFacts>,
+    /// The body of the final response when its status was not a success.
+    pub error_body: Option<Bytes>,
+    /// A failure the transport already typed; it wins over whatever progenitor reports.
+    pub failure: Option<Error>,
+}
+
+/// Status and request ID of a response, kept even when its body later breaks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResponseFacts {
+    pub status: Option<StatusCode>,
+    pub request_id: Option<String>,
+}
+
+tokio::task_local! {
+    static CALL: RefCell<CallRecord>;
+}
+
+/// Runs `future` (a generated `send()`) with an empty record and returns both.
+pub(crate) async fn scoped<T>(future: impl Future<Output = T>) -> (T, CallRecord) {
+    CALL.scope(RefCell::default(), async {
+        let output = future.await;
+        (output, CALL.with(|c| c.take()))
+    })
+    .await
+}
+
+/// Updates the record of the current call, if there is one (there is none when a caller uses
+/// the generated `send()` directly).
+pub(crate) fn note(f: impl FnOnce(&mut CallRecord)) {
+    let _ = CALL.try_with(|c| f(&mut c.borrow_mut()));
+}
+
+/// Marks a response the transport made up to carry a failure through progenitor's code to the
+/// `post` hook, which returns it as `progenitor_client::Error::Custom(message)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Failed(pub String);
+
+/// Records `error` for `Execute` and returns the stand-in response for the generated code.
+pub(crate) fn fail(error: Error) -> reqwest::Response {
+    let message = error.to_string();
+    note(|c| c.failure = Some(error));
+    let mut response = http::Response::new(Bytes::new());
+    // The status is never read as the service's: `post` stops the generated code first.
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.extensions_mut().insert(Failed(message));
+    reqwest::Response::from(response)
+}
+
+/// For the `post` hook: the failure a stand-in response carries, if it is one.
+pub(crate) fn failure_of(result: &reqwest::Result<reqwest::Response>) -> Option<String> {
+    let response = result.as_ref().ok()?;
+    response.extensions().get::<Failed>().map(|f| f.0.clone())
+}

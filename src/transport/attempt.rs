@@ -1,0 +1,241 @@
+//! The attempt loop: send, classify the outcome, wait, try again while the policy and the
+//! deadline allow.
+
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant, SystemTime},
+};
+
+use progenitor_client::OperationInfo;
+use reqwest::header::USER_AGENT;
+use tracing::Instrument;
+
+use super::{authorize, body, Settings, Transport};
+use crate::{
+    call,
+    operation::OperationSpec,
+    retry::{is_retryable_status, Failure},
+    Error,
+};
+
+/// How one attempt ended, as the loop sees it.
+enum Attempt {
+    /// A complete answer (any status but a redirect).
+    Answer(body::Buffered),
+    /// A failure; `retry` says how the retry policy should see it, `None` when it must not be
+    /// retried at all.
+    Failed {
+        error: Error,
+        retry: Option<Failure>,
+    },
+}
+
+impl Transport {
+    /// Sends one call: every attempt, with a tracing span around them.
+    pub(super) async fn send(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        info: &OperationInfo,
+        operation: Option<&OperationSpec>,
+    ) -> Result<reqwest::Response, Error> {
+        let span = tracing::info_span!(
+            "huaweicloud.request",
+            operation = info.operation_id,
+            method = %request.method(),
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self
+            .attempts(client, request, &span, started)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        let answer = result?;
+        answer.into_response(operation)
+    }
+
+    async fn attempts(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        span: &tracing::Span,
+        started: Instant,
+    ) -> Result<body::Buffered, Error> {
+        let settings = &*self.0;
+        prepare(settings, &mut request);
+        let deadline = settings.total_timeout.map(|t| started + t);
+        let method = request.method().clone();
+        let mut original = Some(request);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            let last = attempt >= settings.retry.max_attempts;
+            let this = next_copy(&mut original, last)?;
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let timeout = match (settings.attempt_timeout, remaining) {
+                (Some(a), Some(r)) => Some(a.min(r)),
+                (a, r) => a.or(r),
+            };
+            let outcome = one_attempt(settings, client, this, timeout, started).await;
+            let (failure, asked_wait) = match &outcome {
+                Attempt::Answer(answer) => {
+                    span.record("status", answer.status.as_u16());
+                    if let Some(id) = &answer.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    if !is_retryable_status(answer.status) {
+                        return finish(outcome);
+                    }
+                    match settings
+                        .retry
+                        .retry_after(&answer.headers, SystemTime::now())
+                    {
+                        Ok(wait) => (Failure::Status(answer.status), wait),
+                        // The server wants a longer pause than we are willing to take.
+                        Err(()) => return finish(outcome),
+                    }
+                }
+                Attempt::Failed {
+                    retry: Some(failure),
+                    ..
+                } => (*failure, None),
+                Attempt::Failed { retry: None, .. } => return finish(outcome),
+            };
+            let wait = asked_wait.unwrap_or_else(|| settings.retry.backoff(attempt));
+            // A wait that ends after the deadline is not worth starting: the answer we have now
+            // is the best there will be.
+            let fits = deadline.is_none_or(|d| Instant::now() + wait < d);
+            if !(fits && settings.retry.should_retry(attempt, &method, failure)) {
+                return finish(outcome);
+            }
+            tracing::debug!(?failure, ?wait, attempt, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Drops what progenitor adds that Huawei Cloud does not define, and sets the user agent.
+fn prepare(settings: &Settings, request: &mut reqwest::Request) {
+    // progenitor adds `api-version: <info.version>` to every request. Huawei Cloud does not
+    // define such a header; dropping it keeps the wire (and the signature) identical to what the
+    // official SDKs send.
+    request.headers_mut().remove("api-version");
+    if !request.headers().contains_key(USER_AGENT) {
+        request
+            .headers_mut()
+            .insert(USER_AGENT, settings.user_agent.clone());
+    }
+}
+
+/// The request for the next attempt: a copy of the unsigned original, or the original itself
+/// for the last possible attempt. The generated code only builds in-memory bodies, which always
+/// copy.
+fn next_copy(
+    original: &mut Option<reqwest::Request>,
+    last: bool,
+) -> Result<reqwest::Request, Error> {
+    let copy = match (original.as_ref(), last) {
+        (Some(_), true) => original.take(),
+        (Some(request), false) => request.try_clone(),
+        (None, _) => None,
+    };
+    copy.ok_or_else(|| Error::InvalidRequest("streaming request bodies are not supported".into()))
+}
+
+/// Authorizes, sends and reads one attempt within `timeout`.
+async fn one_attempt(
+    settings: &Settings,
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+    timeout: Option<Duration>,
+    started: Instant,
+) -> Attempt {
+    if let Err(error) = authorize::authorize(settings, &mut request, SystemTime::now()) {
+        return Attempt::Failed { error, retry: None };
+    }
+    // Status and request ID as soon as the headers arrive, so that a body that breaks or stalls
+    // later still reports them.
+    let seen = Mutex::new(call::ResponseFacts::default());
+    let exchange = exchange(settings, client, request, &seen);
+    let result = match timeout {
+        Some(limit) => tokio::time::timeout(limit, exchange)
+            .await
+            .unwrap_or(Err(None)),
+        None => exchange.await,
+    };
+    let facts = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+    match result {
+        Ok(answer) => Attempt::Answer(answer),
+        Err(Some(Exchange::Redirect(error))) => Attempt::Failed { error, retry: None },
+        Err(Some(Exchange::Http(source))) if !source.is_timeout() => Attempt::Failed {
+            retry: Some(if source.is_connect() {
+                Failure::Connect
+            } else {
+                Failure::Ambiguous
+            }),
+            error: Error::Transport {
+                status: facts.status,
+                request_id: facts.request_id,
+                source,
+            },
+        },
+        Err(timeout) => Attempt::Failed {
+            retry: Some(Failure::Ambiguous),
+            error: Error::Timeout {
+                elapsed: Some(started.elapsed()),
+                status: facts.status,
+                request_id: facts.request_id,
+                source: match timeout {
+                    Some(Exchange::Http(source)) => Some(source),
+                    _ => None,
+                },
+            },
+        },
+    }
+}
+
+/// Why an exchange ended without an answer.
+enum Exchange {
+    /// The server redirected (or a caller-supplied client followed a redirect).
+    Redirect(Error),
+    /// The HTTP client failed.
+    Http(reqwest::Error),
+}
+
+/// Sends the request and reads the whole answer; `Err(None)` is left for the caller's timeout.
+async fn exchange(
+    settings: &Settings,
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    seen: &Mutex<call::ResponseFacts>,
+) -> Result<body::Buffered, Option<Exchange>> {
+    let url = request.url().clone();
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| Some(Exchange::Http(e)))?;
+    let facts = call::ResponseFacts {
+        status: Some(response.status()),
+        request_id: body::request_id(response.headers()),
+    };
+    call::note(|c| c.response = Some(facts.clone()));
+    *seen.lock().unwrap_or_else(|p| p.into_inner()) = facts;
+    if response.url() != &url || response.status().is_redirection() {
+        return Err(Some(Exchange::Redirect(body::redirect(&response, &url))));
+    }
+    body::read(response, settings.max_response_bytes)
+        .await
+        .map_err(|e| Some(Exchange::Http(e)))
+}
+
+fn finish(outcome: Attempt) -> Result<body::Buffered, Error> {
+    match outcome {
+        Attempt::Answer(answer) => Ok(answer),
+        Attempt::Failed { error, .. } => Err(error),
+    }
+}

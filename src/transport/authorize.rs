@@ -1,0 +1,98 @@
+//! Per-attempt authorization: credentials go only to the configured endpoint's origin.
+
+use std::time::SystemTime;
+
+use reqwest::Url;
+
+use super::Settings;
+use crate::Error;
+
+/// Adds the credentials' headers (and the signature) to one attempt. A request for any origin
+/// other than the configured endpoint's is refused before anything is attached or sent.
+pub(super) fn authorize(
+    settings: &Settings,
+    request: &mut reqwest::Request,
+    now: SystemTime,
+) -> Result<(), Error> {
+    if !same_origin(request.url(), &settings.endpoint) {
+        return Err(Error::Credentials(format!(
+            "refusing to send a request for {} with the credentials of the configured endpoint {}",
+            origin(request.url()),
+            origin(&settings.endpoint)
+        )));
+    }
+    match &settings.credentials {
+        Some(credentials) => credentials.authorize(request, now),
+        None => Ok(()),
+    }
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+    use crate::{auth::Credentials, retry::RetryPolicy};
+
+    fn settings(endpoint: &str) -> Settings {
+        Settings {
+            credentials: Some(
+                Credentials::ak_sk("AK", "SK")
+                    .unwrap()
+                    .with_security_token("ST")
+                    .unwrap()
+                    .with_project_id("p"),
+            ),
+            endpoint: Url::parse(endpoint).unwrap(),
+            retry: RetryPolicy::default(),
+            attempt_timeout: Some(Duration::from_secs(1)),
+            total_timeout: None,
+            max_response_bytes: 1,
+            user_agent: HeaderValue::from_static("t"),
+        }
+    }
+
+    fn attempt(endpoint: &str, url: &str) -> (Result<(), Error>, reqwest::Request) {
+        let mut request = reqwest::Client::new().get(url).build().unwrap();
+        let result = authorize(&settings(endpoint), &mut request, SystemTime::now());
+        (result, request)
+    }
+
+    #[test]
+    fn credentials_go_to_the_configured_origin_only() {
+        let (ok, signed) = attempt(
+            "https://dayu.cn-north-4.myhuaweicloud.com/stem",
+            "https://dayu.cn-north-4.myhuaweicloud.com:443/v1/x",
+        );
+        assert!(ok.is_ok());
+        assert!(signed.headers().contains_key("authorization"));
+        for other in [
+            "https://evil.example/v1/x",
+            "http://dayu.cn-north-4.myhuaweicloud.com/v1/x",
+            "https://dayu.cn-north-4.myhuaweicloud.com:8443/v1/x",
+        ] {
+            let (refused, request) = attempt("https://dayu.cn-north-4.myhuaweicloud.com", other);
+            assert!(matches!(refused, Err(Error::Credentials(_))), "{other}");
+            for header in [
+                "authorization",
+                "x-security-token",
+                "x-project-id",
+                "x-auth-token",
+            ] {
+                assert!(!request.headers().contains_key(header), "{other}: {header}");
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! What happens to a request between the generated code and the network.
+//!
+//! The generated clients carry a [`Transport`] as their inner value; each service's
+//! `ClientHooks` impl hands every request to it together with the operation's
+//! [`OperationSpec`]. Before sending, the request is checked against the spec's bounds. Then
+//! each attempt is authorized afresh (`authorize.rs`: credentials only for the configured
+//! endpoint's origin), sent without following redirects, and its body buffered under a size limit
+//! and the attempt's timeout (`body.rs`); the loop in `attempt.rs` decides about retries. What the
+//! transport learns (status, request ID, a typed failure) goes to the per-call record in
+//! `call.rs`, where [`crate::Execute`] picks it up.
+
+mod attempt;
+mod authorize;
+mod body;
+
+use std::{sync::Arc, time::Duration};
+
+use progenitor_client::OperationInfo;
+use reqwest::{header::HeaderValue, Url};
+
+use crate::{auth::Credentials, call, operation::OperationSpec, retry::RetryPolicy, Error};
+
+/// Response header carrying the service's request ID.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Shared, immutable per-client settings for the hooks. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Transport(Arc<Settings>);
+
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub credentials: Option<Credentials>,
+    /// The configured endpoint: credentials go to its origin and nowhere else.
+    pub endpoint: Url,
+    pub retry: RetryPolicy,
+    pub attempt_timeout: Option<Duration>,
+    pub total_timeout: Option<Duration>,
+    pub max_response_bytes: usize,
+    pub user_agent: HeaderValue,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Transport(Arc::new(settings))
+    }
+
+    /// The credentials requests are authenticated with, if any.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.0.credentials.as_ref()
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.0.retry
+    }
+
+    /// The `pre` hook: rejects what the operation's spec forbids before anything is sent.
+    pub(crate) fn check(
+        &self,
+        request: &reqwest::Request,
+        operation: Option<&OperationSpec>,
+    ) -> Result<(), String> {
+        match operation {
+            Some(op) => op.validate(request).map_err(|e| match e {
+                Error::InvalidRequest(message) => message,
+                other => other.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The `exec` hook: sends the request and returns the answer for the generated code, or a
+    /// stand-in carrying a failure (see [`crate::call`]).
+    pub(crate) async fn exec(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        info: &OperationInfo,
+        operation: Option<&OperationSpec>,
+    ) -> reqwest::Result<reqwest::Response> {
+        match self.send(client, request, info, operation).await {
+            Ok(response) => Ok(response),
+            Err(error) => Ok(call::fail(error)),
+        }
+    }
+
+    /// The `post` hook: a stand-in response becomes progenitor's `Error::Custom`, so that a
+    /// caller of the generated `send()` sees the true failure too.
+    #[allow(clippy::result_large_err)] // progenitor's hook signature
+    pub(crate) fn post<E>(
+        result: &reqwest::Result<reqwest::Response>,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        match call::failure_of(result) {
+            Some(message) => Err(progenitor_client::Error::Custom(message)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Implements progenitor's hooks for a generated client by handing every request to its
+/// [`Transport`], with the operation's entry in `$table` (a `&[OperationSpec]`).
+macro_rules! transport_hooks {
+    ($client:ty, $table:expr) => {
+        impl ::progenitor_client::ClientHooks<$crate::transport::Transport> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                let operation = $crate::operation::find($table, info.operation_id);
+                ::progenitor_client::ClientInfo::inner(self)
+                    .check(request, operation)
+                    .map_err(::progenitor_client::Error::InvalidRequest)
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                let operation = $crate::operation::find($table, info.operation_id);
+                ::progenitor_client::ClientInfo::inner(self)
+                    .exec(
+                        ::progenitor_client::ClientInfo::client(self),
+                        request,
+                        info,
+                        operation,
+                    )
+                    .await
+            }
+
+            async fn post<E>(
+                &self,
+                result: &::reqwest::Result<::reqwest::Response>,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                $crate::transport::Transport::post(result)
+            }
+        }
+    };
+}
+pub(crate) use transport_hooks;
