@@ -25,7 +25,7 @@ use crate::{
     },
 };
 
-type AppState = Arc<Mutex<State>>;
+pub(super) type AppState = Arc<Mutex<State>>;
 type Reply = Result<Response, Rejection>;
 
 /// A documented error answer: status plus `{"error_code", "error_msg"}`.
@@ -63,6 +63,10 @@ pub(super) fn router(state: AppState) -> Router {
             "/v4/projects/{project_id}/members",
             post(batch_add_project_members),
         )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::faults::inject,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), count_and_tag))
         .with_state(state)
 }

@@ -43,8 +43,11 @@
 //! # Ok(()) }
 //! ```
 
+mod faults;
 mod handlers;
 mod state;
+
+pub use faults::{Fault, RecordedRequest, RECORDED_REQUESTS};
 
 use std::{
     net::SocketAddr,
@@ -53,7 +56,15 @@ use std::{
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::dataarts::types::{PermissionSet, PermissionSetMember};
+use crate::{
+    dataarts::types::{PermissionSet, PermissionSetMember},
+    operation::OperationSpec,
+    Error,
+};
+
+/// The operations the fake serves, by service.
+const OPERATION_TABLES: &[&[OperationSpec]] =
+    &[crate::dataarts::OPERATIONS, crate::projectman::OPERATIONS];
 use state::State;
 
 /// IAM project ID of the pre-seeded permission set (the documents' example).
@@ -149,6 +160,47 @@ impl FakeServer {
     /// How many requests the fake has answered, rejected ones included.
     pub fn request_count(&self) -> usize {
         state::lock(&self.state).requests
+    }
+
+    /// Queues `fault` for the next request to `operation` (the spec's `operationId`, e.g.
+    /// `BatchAddMembersV4`). Faults for one operation are served in the order queued, one per
+    /// request.
+    ///
+    /// ```no_run
+    /// use huaweicloud_openapi::fake::{Fault, FakeServer};
+    ///
+    /// # async fn test() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeServer::start().await?;
+    /// fake.inject_fault("BatchAddMembersV4", Fault::error(429, "APIGW.0308", "throttled"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn inject_fault(&self, operation: &str, fault: Fault) -> Result<(), Error> {
+        let known = OPERATION_TABLES
+            .iter()
+            .flat_map(|t| t.iter())
+            .any(|op| op.name == operation);
+        if !known {
+            return Err(Error::InvalidRequest(format!(
+                "the fake serves no operation {operation:?}"
+            )));
+        }
+        state::lock(&self.state).faults.push(operation, fault);
+        Ok(())
+    }
+
+    /// Delays every answer by `latency`, like a real service across a network.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        state::lock(&self.state).faults.latency = latency;
+    }
+
+    /// The requests received so far (the last [`RECORDED_REQUESTS`]), secrets redacted.
+    pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
+        state::lock(&self.state)
+            .faults
+            .recorded
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Stops the server and waits until it has.

@@ -27,6 +27,8 @@ pub(super) struct State {
     pub requests: usize,
     /// AK/SK pair to verify signatures with, when configured.
     pub key: Option<(String, String)>,
+    /// Queued faults, recorded requests, latency.
+    pub faults: super::faults::Faults,
     last_time: i64,
     ids: u64,
 }
@@ -45,6 +47,7 @@ impl State {
             projects: HashMap::new(),
             requests: 0,
             key,
+            faults: Default::default(),
             last_time: 0,
             ids: 0,
         }
