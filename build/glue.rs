@@ -1,15 +1,69 @@
-//! The per-operation glue `build.rs` derives from a spec, beside progenitor's output: the
-//! operation table the transport reads (bounds, success fields, no-content answers).
+//! The per-operation glue `build.rs` derives from a spec, beside progenitor's output. For every
+//! operation it emits:
+//! - an entry in `OPERATIONS` (method, path, no-content answers, success fields, request bounds),
+//!   which the transport and the fake read;
+//! - its `Execute` impl (operations documented as 204 accept any 2xx without a body);
+//! - a method on the service client returning the generated builder with the client's defaults
+//!   (the spec's root `x-client-defaults`) already set;
+//! - for operations marked `x-pagination`, an `OffsetPaged` impl;
+//! - an entry in `GLUED`, which a test holds against the spec, and (feature `spec-examples`) an
+//!   example call built from the spec's own examples, for table-driven conformance tests.
 //!
-//! Everything here is read from the spec, so adding an operation to a spec is all it takes.
+//! Everything is read from the spec, so adding an operation to a spec is all it takes.
 
 use std::fmt::Write as _;
 
-use heck::ToSnakeCase;
+use heck::{ToPascalCase, ToSnakeCase};
 use openapiv3::{
-    IntegerFormat, OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr,
-    RequestBody, Response, Schema, SchemaKind, Type, VariantOrUnknownOrEmpty,
+    Example, IntegerFormat, MediaType, OpenAPI, Operation, Parameter, ParameterSchemaOrContent,
+    ReferenceOr, RequestBody, Response, Schema, SchemaKind, Type, VariantOrUnknownOrEmpty,
 };
+use serde_json::Value;
+
+/// What the service module provides for the glue: its client type and the parameters the client
+/// fills in by default.
+pub struct Service {
+    pub client: &'static str,
+    /// `(parameter name, always set)` from the spec's `x-client-defaults`.
+    pub defaults: Vec<(String, bool)>,
+}
+
+/// Reads the spec's root `x-client-defaults: [{name, required}]`.
+pub fn service(spec: &OpenAPI, client: &'static str) -> Result<Service, String> {
+    let mut defaults = Vec::new();
+    if let Some(list) = spec.extensions.get("x-client-defaults") {
+        for entry in list.as_array().ok_or("x-client-defaults must be a list")? {
+            let name = entry
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or("every x-client-defaults entry needs a name")?;
+            let required = entry
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            defaults.push((name.to_owned(), required));
+        }
+    }
+    Ok(Service { client, defaults })
+}
+
+/// A parameter as the glue needs it.
+pub struct Param {
+    pub name: String,
+    pub required: bool,
+    pub example: Option<Value>,
+    /// The Rust literal suffix an integer example needs (`u32` for a `NonZeroU32`, ...).
+    pub integer: Option<&'static str>,
+}
+
+/// `x-pagination` of a list operation.
+pub struct Pagination {
+    pub items: String,
+    pub total: String,
+    pub item_type: String,
+    pub max_limit: Option<i64>,
+    pub offset_multiple_of_limit: bool,
+}
 
 /// Facts about one operation, as `build.rs` reads them from the spec.
 pub struct OperationGlue {
@@ -20,13 +74,19 @@ pub struct OperationGlue {
     /// HTTP method, upper case, and the path template.
     pub method: String,
     pub path: String,
+    pub summary: String,
     pub no_content: bool,
+    /// The generated type of the success body, when there is one.
+    pub success_type: Option<String>,
     pub success_fields: Vec<String>,
     /// (name, minimum, maximum) of integer query parameters with a bound.
     pub query_bounds: Vec<(String, Option<i64>, Option<i64>)>,
     /// (JSON pointer, minItems, maxItems) of arrays in the request body.
     pub body_arrays: Vec<(String, Option<u64>, Option<u64>)>,
-    pub offset_multiple_of_limit: bool,
+    pub params: Vec<Param>,
+    /// The generated type of the request body and its first example.
+    pub body: Option<(String, Option<Value>)>,
+    pub pagination: Option<Pagination>,
 }
 
 /// Reads every operation of the spec.
@@ -55,61 +115,190 @@ fn read_operation(
         .filter(|(status, _)| status.to_string().starts_with('2'))
         .map(|(_, r)| resolve_response(spec, r))
         .collect::<Result<_, _>>()?;
-    let no_content = !success.is_empty() && success.iter().all(|r| r.content.is_empty());
-    let mut success_fields = Vec::new();
-    for response in &success {
-        for media in response.content.values() {
-            if let Some(schema) = &media.schema {
-                success_fields.extend(property_names(spec, schema)?);
-            }
-        }
+    if success.len() > 1 {
+        return Err("one success response per operation (progenitor's rule)".into());
     }
+    let no_content = success.iter().all(|r| r.content.is_empty());
+    let success_schema = success
+        .first()
+        .and_then(|r| r.content.get("application/json"))
+        .and_then(|m| m.schema.as_ref());
+    let success_type = success_schema.map(type_name).transpose()?;
+    let success_fields = match success_schema {
+        Some(schema) => property_names(spec, schema)?,
+        None => Vec::new(),
+    };
+
     let mut query_bounds = Vec::new();
+    let mut params = Vec::new();
     for parameter in &op.parameters {
-        if let Parameter::Query { parameter_data, .. } = resolve_parameter(spec, parameter)? {
-            if let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format {
-                if let SchemaKind::Type(Type::Integer(int)) =
-                    &resolve_schema(spec, schema)?.schema_kind
-                {
-                    // `format: int32` bounds a value as much as `maximum` does.
-                    let int32 = matches!(
-                        int.format,
-                        VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32)
-                    );
-                    let minimum = int.minimum.or(int32.then_some(i64::from(i32::MIN)));
-                    let maximum = int.maximum.or(int32.then_some(i64::from(i32::MAX)));
-                    if minimum.is_some() || maximum.is_some() {
-                        query_bounds.push((parameter_data.name.clone(), minimum, maximum));
-                    }
-                }
+        let parameter = resolve_parameter(spec, parameter)?;
+        let (data, location) = match parameter {
+            Parameter::Query { parameter_data, .. } => (parameter_data, "query"),
+            Parameter::Path { parameter_data, .. } => (parameter_data, "path"),
+            Parameter::Header { parameter_data, .. } => (parameter_data, "header"),
+            Parameter::Cookie { .. } => return Err("cookie parameters are not supported".into()),
+        };
+        let ParameterSchemaOrContent::Schema(schema) = &data.format else {
+            return Err(format!("parameter {} needs a schema", data.name));
+        };
+        let resolved = resolve_schema(spec, schema)?;
+        let mut integer = None;
+        if let SchemaKind::Type(Type::Integer(int)) = &resolved.schema_kind {
+            let int64 = matches!(
+                int.format,
+                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64)
+            );
+            // typify maps an integer with `minimum >= 1` to a NonZero unsigned type.
+            let positive = int.minimum.is_some_and(|m| m >= 1);
+            integer = Some(match (int64, positive) {
+                (true, true) => "u64",
+                (true, false) => "i64",
+                (false, true) => "u32",
+                (false, false) => "i32",
+            });
+            // `format: int32` bounds a value as much as `maximum` does.
+            let int32 = !int64;
+            let minimum = int.minimum.or(int32.then_some(i64::from(i32::MIN)));
+            let maximum = int.maximum.or(int32.then_some(i64::from(i32::MAX)));
+            if location == "query" {
+                query_bounds.push((data.name.clone(), minimum, maximum));
             }
         }
+        params.push(Param {
+            name: data.name.clone(),
+            required: data.required,
+            example: data
+                .example
+                .clone()
+                .or_else(|| first_example(&data.examples))
+                .or_else(|| resolved.schema_data.example.clone()),
+            integer,
+        });
     }
+
     let mut body_arrays = Vec::new();
-    if let Some(body) = &op.request_body {
-        for media in resolve_body(spec, body)?.content.values() {
-            if let Some(schema) = &media.schema {
-                array_bounds(spec, resolve_schema(spec, schema)?, "", &mut body_arrays)?;
-            }
-        }
+    let mut body = None;
+    if let Some(request_body) = &op.request_body {
+        let request_body = resolve_body(spec, request_body)?;
+        let media = request_body
+            .content
+            .get("application/json")
+            .ok_or("request bodies must be application/json")?;
+        let schema = media
+            .schema
+            .as_ref()
+            .ok_or("the request body needs a schema")?;
+        array_bounds(spec, resolve_schema(spec, schema)?, "", &mut body_arrays)?;
+        body = Some((type_name(schema)?, media_example(media)));
     }
-    let offset_multiple_of_limit = op
-        .extensions
-        .get("x-pagination")
-        .and_then(|p| p.get("offset_multiple_of_limit"))
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+
+    let pagination = match op.extensions.get("x-pagination") {
+        None => None,
+        Some(p) => {
+            let field = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned);
+            let items = field("items").ok_or("x-pagination needs `items`")?;
+            let schema = success_schema.ok_or("a paginated operation needs a JSON success body")?;
+            let item_type = array_item_type(spec, schema, &items)?;
+            let limit_maximum = query_bounds
+                .iter()
+                .find(|(n, _, _)| n == "limit")
+                .and_then(|(_, _, max)| *max)
+                .filter(|m| *m < i64::from(i32::MAX));
+            Some(Pagination {
+                total: field("total").unwrap_or_else(|| "total".into()),
+                items,
+                item_type,
+                max_limit: p.get("max_limit").and_then(Value::as_i64).or(limit_maximum),
+                offset_multiple_of_limit: p
+                    .get("offset_multiple_of_limit")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            })
+        }
+    };
+
     Ok(OperationGlue {
-        id: name.to_snake_case(),
+        id: rust_ident(&name.to_snake_case()),
         name,
         method: method.to_uppercase(),
         path: path.to_owned(),
+        summary: op.summary.clone().unwrap_or_default(),
         no_content,
+        success_type,
         success_fields,
         query_bounds,
         body_arrays,
-        offset_multiple_of_limit,
+        params,
+        body,
+        pagination,
     })
+}
+
+fn first_example<'a>(
+    examples: impl IntoIterator<Item = (&'a String, &'a ReferenceOr<Example>)>,
+) -> Option<Value> {
+    examples.into_iter().find_map(|(_, e)| match e {
+        ReferenceOr::Item(e) => e.value.clone(),
+        ReferenceOr::Reference { .. } => None,
+    })
+}
+
+fn media_example(media: &MediaType) -> Option<Value> {
+    media
+        .example
+        .clone()
+        .or_else(|| first_example(&media.examples))
+}
+
+/// progenitor's (typify's) name for a `$ref`erenced schema.
+fn type_name(schema: &ReferenceOr<Schema>) -> Result<String, String> {
+    match schema {
+        ReferenceOr::Reference { reference } => {
+            Ok(reference_name(reference, "#/components/schemas/")?.to_pascal_case())
+        }
+        ReferenceOr::Item(_) => Err("bodies must be $refs into components/schemas".into()),
+    }
+}
+
+fn array_item_type(
+    spec: &OpenAPI,
+    schema: &ReferenceOr<Schema>,
+    field: &str,
+) -> Result<String, String> {
+    let SchemaKind::Type(Type::Object(object)) = &resolve_schema(spec, schema)?.schema_kind else {
+        return Err("a paginated body must be an object".into());
+    };
+    let property = object
+        .properties
+        .get(field)
+        .ok_or_else(|| format!("x-pagination names `{field}`, which the body does not have"))?;
+    let SchemaKind::Type(Type::Array(array)) = &resolve_boxed(spec, property)?.schema_kind else {
+        return Err(format!("`{field}` must be an array"));
+    };
+    match array.items.as_ref().ok_or("the array needs items")? {
+        ReferenceOr::Reference { reference } => {
+            Ok(reference_name(reference, "#/components/schemas/")?.to_pascal_case())
+        }
+        ReferenceOr::Item(_) => Err(format!("the items of `{field}` must be a $ref")),
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
+    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// progenitor's spelling of a name as a Rust identifier.
+fn rust_ident(name: &str) -> String {
+    if KEYWORDS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_owned()
+    }
 }
 
 fn reference_name<'a>(reference: &'a str, prefix: &str) -> Result<&'a str, String> {
@@ -124,15 +313,7 @@ fn resolve_schema<'a>(
 ) -> Result<&'a Schema, String> {
     match schema {
         ReferenceOr::Item(s) => Ok(s),
-        ReferenceOr::Reference { reference } => {
-            let name = reference_name(reference, "#/components/schemas/")?;
-            let found = spec
-                .components
-                .as_ref()
-                .and_then(|c| c.schemas.get(name))
-                .ok_or_else(|| format!("no schema {name}"))?;
-            resolve_schema(spec, found)
-        }
+        ReferenceOr::Reference { reference } => resolve_schema(spec, schema_ref(spec, reference)?),
     }
 }
 
@@ -142,11 +323,11 @@ fn resolve_boxed<'a>(
 ) -> Result<&'a Schema, String> {
     match schema {
         ReferenceOr::Item(s) => Ok(s),
-        ReferenceOr::Reference { reference } => resolve_schema(spec, spec_ref(spec, reference)?),
+        ReferenceOr::Reference { reference } => resolve_schema(spec, schema_ref(spec, reference)?),
     }
 }
 
-fn spec_ref<'a>(spec: &'a OpenAPI, reference: &str) -> Result<&'a ReferenceOr<Schema>, String> {
+fn schema_ref<'a>(spec: &'a OpenAPI, reference: &str) -> Result<&'a ReferenceOr<Schema>, String> {
     let name = reference_name(reference, "#/components/schemas/")?;
     spec.components
         .as_ref()
@@ -253,41 +434,237 @@ fn array_bounds(
     Ok(())
 }
 
-/// The Rust source of the operation table.
-pub fn operation_table(ops: &[OperationGlue]) -> String {
+/// The whole glue file of one service.
+pub fn render(service: &Service, ops: &[OperationGlue]) -> String {
+    let mut code = String::new();
+    code.push_str(&operation_table(ops));
+    for op in ops {
+        code.push_str(&execute_impl(op));
+        if let Some(p) = &op.pagination {
+            code.push_str(&paged_impl(op, p));
+        }
+    }
+    code.push_str(&client_methods(service, ops));
+    code.push_str(&glued_table(service, ops));
+    code.push_str(&example_calls(service, ops));
+    code
+}
+
+fn operation_table(ops: &[OperationGlue]) -> String {
     let mut code = String::from(
-        "/// Every operation of this service's spec, as the transport needs to know it.\n\
+        "/// Every operation of this service's spec, as the transport and the fake need to know it.\n\
          pub static OPERATIONS: &[crate::operation::OperationSpec] = &[\n",
     );
     for op in ops {
+        let query_bounds: Vec<String> = op
+            .query_bounds
+            .iter()
+            .map(|(n, min, max)| {
+                format!("crate::operation::QueryBound {{ name: {n:?}, minimum: {min:?}, maximum: {max:?} }}")
+            })
+            .collect();
+        let body_arrays: Vec<String> = op
+            .body_arrays
+            .iter()
+            .map(|(p, min, max)| {
+                format!("crate::operation::ArrayBound {{ pointer: {p:?}, min_items: {min:?}, max_items: {max:?} }}")
+            })
+            .collect();
         let _ = writeln!(
             code,
-            "    crate::operation::OperationSpec {{\n        id: {:?},\n        name: {:?},\n        \
-             method: {:?},\n        path: {:?},\n        no_content: {},\n        success_fields: &{:?},\n        query_bounds: &[{}],\n        \
-             body_arrays: &[{}],\n        offset_multiple_of_limit: {},\n    }},",
+            "    crate::operation::OperationSpec {{ id: {:?}, name: {:?}, method: {:?}, path: {:?}, \
+             no_content: {}, success_fields: &{:?}, query_bounds: &[{}], body_arrays: &[{}], \
+             offset_multiple_of_limit: {} }},",
             op.id,
             op.name,
             op.method,
             op.path,
             op.no_content,
             op.success_fields,
-            op.query_bounds
-                .iter()
-                .map(|(n, min, max)| format!(
-                    "crate::operation::QueryBound {{ name: {n:?}, minimum: {min:?}, maximum: {max:?} }}"
-                ))
-                .collect::<Vec<_>>()
-                .join(", "),
-            op.body_arrays
-                .iter()
-                .map(|(p, min, max)| format!(
-                    "crate::operation::ArrayBound {{ pointer: {p:?}, min_items: {min:?}, max_items: {max:?} }}"
-                ))
-                .collect::<Vec<_>>()
-                .join(", "),
-            op.offset_multiple_of_limit,
+            query_bounds.join(", "),
+            body_arrays.join(", "),
+            op.pagination.as_ref().is_some_and(|p| p.offset_multiple_of_limit),
         );
     }
-    code.push_str("];\n");
+    code.push_str("];\n\n");
     code
+}
+
+fn builder_type(op: &OperationGlue) -> String {
+    format!("builder::{}", op.name.to_pascal_case())
+}
+
+fn execute_impl(op: &OperationGlue) -> String {
+    let builder = builder_type(op);
+    let (output, run) = match &op.success_type {
+        Some(t) if !op.no_content => (format!("types::{t}"), "run"),
+        _ => ("()".to_owned(), "run_no_content"),
+    };
+    format!(
+        "impl crate::Execute for {builder}<'_> {{\n    type Output = {output};\n    \
+         fn execute(self) -> impl ::std::future::Future<Output = ::std::result::Result<crate::Response<{output}>, crate::Error>> + Send {{\n        \
+         crate::execute::{run}(self.send())\n    }}\n}}\n\n"
+    )
+}
+
+fn paged_impl(op: &OperationGlue, p: &Pagination) -> String {
+    let builder = builder_type(op);
+    format!(
+        "impl<'a> crate::paginate::OffsetPaged for {builder}<'a> {{\n    type Item = types::{item};\n    \
+         const RULES: crate::paginate::PageRules = crate::paginate::PageRules {{ max_limit: {max:?}, offset_multiple_of_limit: {multiple} }};\n    \
+         async fn fetch_page(self, offset: u64, limit: u32) -> ::std::result::Result<crate::paginate::Page<Self::Item>, crate::Error> {{\n        \
+         let response = crate::Execute::execute(self.offset(offset).limit(limit)).await?;\n        \
+         let request_id = response.request_id().map(str::to_owned);\n        \
+         let list = response.into_inner();\n        \
+         Ok(crate::paginate::Page::from_fields(offset, request_id, list.{items}, list.{total}))\n    }}\n}}\n\n",
+        item = p.item_type,
+        max = p.max_limit.map(|m| m as u32),
+        multiple = p.offset_multiple_of_limit,
+        items = rust_ident(&p.items),
+        total = rust_ident(&p.total),
+    )
+}
+
+fn client_methods(service: &Service, ops: &[OperationGlue]) -> String {
+    let mut code = format!("impl {} {{\n", service.client);
+    for op in ops {
+        let names: Vec<&str> = op.params.iter().map(|p| p.name.as_str()).collect();
+        let mut fill = String::new();
+        for (name, required) in &service.defaults {
+            if !names.contains(&name.as_str()) {
+                continue;
+            }
+            let setter = rust_ident(&name.to_snake_case());
+            if *required {
+                let _ = writeln!(
+                    fill,
+                    "        let builder = builder.{setter}(self.{setter}.clone());"
+                );
+            } else {
+                let _ = writeln!(
+                    fill,
+                    "        let builder = match &self.{setter} {{ Some(v) => builder.{setter}(v.clone()), None => builder }};"
+                );
+            }
+        }
+        let paged = if op.pagination.is_some() {
+            "\n    ///\n    /// A list operation: [`crate::paginate::Paginate::paginate`] walks every page."
+        } else {
+            ""
+        };
+        let _ = write!(
+            code,
+            "    /// {summary} (`{method} {path}`, `{name}`).{paged}\n    \
+             pub fn {id}(&self) -> {builder}<'_> {{\n        let builder = self.generated.{id}();\n{fill}        builder\n    }}\n\n",
+            summary = op.summary.trim_end_matches('.'),
+            method = op.method,
+            path = op.path,
+            name = op.name,
+            id = op.id,
+            builder = builder_type(op),
+        );
+    }
+    code.push_str("}\n\n");
+    code
+}
+
+fn glued_table(service: &Service, ops: &[OperationGlue]) -> String {
+    let mut code = String::from(
+        "/// Every operation with the glue build.rs derived for it, for the test that holds them\n\
+         /// against the spec.\n#[doc(hidden)]\npub static GLUED: &[crate::operation::Glued] = &[\n",
+    );
+    for op in ops {
+        let builder = builder_type(op);
+        let paged = if op.pagination.is_some() {
+            format!("Some(crate::operation::implements_paged::<{builder}<'static>>)")
+        } else {
+            "None".into()
+        };
+        let _ = writeln!(
+            code,
+            "    crate::operation::Glued {{ name: {name:?}, execute: crate::operation::implements_execute::<{builder}<'static>>, \
+             client_method: || {{ let _ = {client}::{id}; }}, paginated: {paged} }},",
+            name = op.name,
+            client = service.client,
+            id = op.id,
+        );
+    }
+    code.push_str("];\n\n");
+    code
+}
+
+/// Rust code that gives a builder setter the example value.
+fn example_literal(param: &Param, value: &Value) -> Option<String> {
+    Some(match (value, param.integer) {
+        (Value::Number(n), Some(suffix)) => format!("{n}{suffix}"),
+        (Value::Bool(b), _) => b.to_string(),
+        (Value::String(s), None) => format!("{s:?}"),
+        _ => return None,
+    })
+}
+
+fn example_calls(service: &Service, ops: &[OperationGlue]) -> String {
+    let mut table = String::from(
+        "/// One call per operation built from the spec's own examples, for table-driven\n\
+         /// conformance tests. Operations whose required inputs have no example are left out.\n\
+         #[cfg(feature = \"spec-examples\")]\n#[doc(hidden)]\n",
+    );
+    let _ = writeln!(
+        table,
+        "pub static EXAMPLE_CALLS: &[(&str, crate::operation::ExampleCall<{}>)] = &[",
+        service.client
+    );
+    let mut functions = String::new();
+    for op in ops {
+        let mut body = format!("        let builder = client.{}();\n", op.id);
+        let mut complete = true;
+        for param in &op.params {
+            let literal = param
+                .example
+                .as_ref()
+                .and_then(|v| example_literal(param, v));
+            match literal {
+                Some(literal) => {
+                    let _ = writeln!(
+                        body,
+                        "        let builder = builder.{}({literal});",
+                        rust_ident(&param.name.to_snake_case())
+                    );
+                }
+                None if param.required => complete = false,
+                None => {}
+            }
+        }
+        match &op.body {
+            Some((ty, Some(example))) => {
+                let _ = write!(
+                    body,
+                    "        let body: types::{ty} = ::serde_json::from_str({json:?}).map_err(|e| crate::Error::InvalidRequest(format!(\"the spec's example body: {{e}}\")))?;\n        \
+                     let builder = builder.body(body);\n",
+                    json = example.to_string(),
+                );
+            }
+            Some((_, None)) => complete = false,
+            None => {}
+        }
+        if !complete {
+            continue;
+        }
+        let function = format!("example_{}", op.id);
+        let answer = if op.no_content {
+            "        crate::Execute::execute(builder).await?;\n        Ok(::serde_json::Value::Null)"
+        } else {
+            "        let response = crate::Execute::execute(builder).await?;\n        \
+             ::serde_json::to_value(response.into_inner()).map_err(|e| crate::Error::InvalidRequest(e.to_string()))"
+        };
+        let _ = write!(
+            functions,
+            "#[cfg(feature = \"spec-examples\")]\nfn {function}(client: &{client}) -> crate::operation::ExampleFuture<'_> {{\n    \
+             Box::pin(async move {{\n{body}{answer}\n    }})\n}}\n\n",
+            client = service.client,
+        );
+        let _ = writeln!(table, "    ({:?}, {function}),", op.name);
+    }
+    table.push_str("];\n\n");
+    functions + &table
 }

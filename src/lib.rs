@@ -3,10 +3,11 @@
 
 pub mod auth;
 mod call;
-mod client;
+mod config;
 pub mod dataarts;
 pub mod endpoint;
 mod error;
+mod execute;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod operation;
@@ -15,12 +16,14 @@ pub mod projectman;
 pub mod retry;
 pub mod transport;
 
-pub use client::{
-    ClientBuilder, DataArts, DataArtsClient, DataArtsClientBuilder, Execute, ProjectMan,
-    ProjectManClient, ProjectManClientBuilder, Response, DEFAULT_ATTEMPT_TIMEOUT,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TOTAL_TIMEOUT,
+pub use config::{
+    ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TOTAL_TIMEOUT,
 };
+pub use dataarts::{DataArts, DataArtsClient, DataArtsClientBuilder};
 pub use error::{Error, ServiceError};
+pub use execute::{Execute, Response};
+pub use projectman::{ProjectMan, ProjectManClient, ProjectManClientBuilder};
 
 /// The IAM project ID of DataArts paths and `X-Project-Id`: a different type from
 /// [`CodeArtsProjectId`], so the two cannot be swapped.

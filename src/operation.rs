@@ -55,6 +55,40 @@ pub struct ArrayBound {
     pub max_items: Option<u64>,
 }
 
+/// One operation and the glue `build.rs` derived for it. Each function only exists if the glue
+/// does (it names the `Execute` impl, the client method, the `OffsetPaged` impl), so a test that
+/// holds this table against the spec proves every operation has its glue.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Glued {
+    /// The spec's `operationId`.
+    pub name: &'static str,
+    /// Names the operation's `Execute` impl.
+    pub execute: fn(),
+    /// Names the service client's method for the operation.
+    pub client_method: fn(),
+    /// Names the `OffsetPaged` impl of a list operation.
+    pub paginated: Option<fn()>,
+}
+
+#[doc(hidden)]
+pub fn implements_execute<T: crate::Execute>() {}
+
+#[doc(hidden)]
+pub fn implements_paged<T: crate::paginate::OffsetPaged>() {}
+
+/// What an example call returns: the decoded answer, serialized back to JSON.
+#[cfg(feature = "spec-examples")]
+#[doc(hidden)]
+pub type ExampleFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<serde_json::Value, Error>> + Send + 'a>,
+>;
+
+/// Sends one operation with the spec's example values.
+#[cfg(feature = "spec-examples")]
+#[doc(hidden)]
+pub type ExampleCall<C> = for<'a> fn(&'a C) -> ExampleFuture<'a>;
+
 /// The operation with this progenitor ID in `table`.
 pub fn find<'t>(table: &'t [OperationSpec], id: &str) -> Option<&'t OperationSpec> {
     table.iter().find(|op| op.id == id)

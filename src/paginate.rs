@@ -29,15 +29,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Another offset/limit operation needs only an [`OffsetPaged`] impl: how to fetch one page, and
-//! its [`PageRules`] (ProjectMan's member list, for instance, would say `max_limit: Some(100)`
-//! and `offset_multiple_of_limit: true`).
+//! `build.rs` derives the [`OffsetPaged`] impl of every operation its spec marks with
+//! `x-pagination` (`items`, `total`, and optionally `max_limit` and `offset_multiple_of_limit`, as
+//! ProjectMan's member list needs), so a list operation is paginated by editing its spec.
 
 use std::{future::Future, pin::Pin};
 
 use futures::{stream, Stream, StreamExt};
 
-use crate::{dataarts, Error, Execute};
+use crate::Error;
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,30 +77,66 @@ pub trait OffsetPaged: Clone + Send {
     ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send;
 }
 
-impl<'a> OffsetPaged for dataarts::builder::ListSecurityPermissionSetMembers<'a> {
-    type Item = dataarts::types::PermissionSetMember;
-    const RULES: PageRules = PageRules {
-        max_limit: None,
-        offset_multiple_of_limit: false,
-    };
-
-    async fn fetch_page(self, offset: u64, limit: u32) -> Result<Page<Self::Item>, Error> {
-        let offset_i32 = i32::try_from(offset).map_err(|_| Error::Pagination {
-            message: "the offset does not fit the API's int32".into(),
-            offset,
-            request_id: None,
-        })?;
-        let response = self.offset(offset_i32).limit(limit).execute().await?;
-        let request_id = response.request_id().map(str::to_owned);
-        let list = response.into_inner();
-        Ok(Page {
-            items: list.permission_set_members.unwrap_or_default(),
-            total: list.total.map(i64::from),
+impl<T> Page<T> {
+    /// A page from a list body's item and total fields, whatever their generated types
+    /// (`Vec` or `Option<Vec>`, `i32` or `Option<i64>`, ...). Used by the derived glue.
+    #[doc(hidden)]
+    pub fn from_fields(
+        offset: u64,
+        request_id: Option<String>,
+        items: impl ListItems<T>,
+        total: impl ListTotal,
+    ) -> Self {
+        Page {
+            items: items.into_items(),
+            total: total.into_total(),
             offset,
             request_id,
-        })
+        }
     }
 }
+
+/// The item field of a generated list body.
+#[doc(hidden)]
+pub trait ListItems<T> {
+    /// The items, none when absent.
+    fn into_items(self) -> Vec<T>;
+}
+
+impl<T> ListItems<T> for Vec<T> {
+    fn into_items(self) -> Vec<T> {
+        self
+    }
+}
+
+impl<T> ListItems<T> for Option<Vec<T>> {
+    fn into_items(self) -> Vec<T> {
+        self.unwrap_or_default()
+    }
+}
+
+/// The total field of a generated list body.
+#[doc(hidden)]
+pub trait ListTotal {
+    /// The total as reported, `None` when absent.
+    fn into_total(self) -> Option<i64>;
+}
+
+macro_rules! list_total {
+    ($($t:ty),*) => {$(
+        impl ListTotal for $t {
+            fn into_total(self) -> Option<i64> {
+                i64::try_from(self).ok()
+            }
+        }
+        impl ListTotal for Option<$t> {
+            fn into_total(self) -> Option<i64> {
+                self.and_then(|t| i64::try_from(t).ok())
+            }
+        }
+    )*};
+}
+list_total!(i32, i64, u32, u64);
 
 /// Starts pagination from a configured list request.
 pub trait Paginate: OffsetPaged + Sized {

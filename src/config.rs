@@ -1,0 +1,198 @@
+//! The client builder every service shares: where to send, how to authenticate, how long to
+//! wait, how often to retry.
+
+use std::time::Duration;
+
+use crate::{
+    auth::Credentials,
+    endpoint::{self, Service},
+    retry::RetryPolicy,
+    transport::{Settings, Transport},
+    Error,
+};
+
+/// Default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time one attempt may take, from sending to the last byte of the answer.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default time a whole call may take, retries and backoff included.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(180);
+/// Default cap on a response body kept in memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Configuration shared by every service client; `S` is the service's marker type, which adds
+/// the service's own settings (DataArts: [`crate::DataArtsClientBuilder::project_id`] and
+/// [`crate::DataArtsClientBuilder::workspace`]). Start from [`crate::DataArtsClient::builder`] or
+/// [`crate::ProjectManClient::builder`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder<S> {
+    pub(crate) region: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) credentials: Option<Credentials>,
+    retry: RetryPolicy,
+    connect_timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    max_response_bytes: usize,
+    user_agent: Option<String>,
+    http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    /// Settings only service `S` has.
+    pub(crate) service: S,
+}
+
+impl<S: Default> Default for ClientBuilder<S> {
+    fn default() -> Self {
+        ClientBuilder {
+            region: None,
+            endpoint: None,
+            credentials: None,
+            retry: RetryPolicy::default(),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
+            total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            user_agent: None,
+            http_client: None,
+            allow_insecure_http: false,
+            service: S::default(),
+        }
+    }
+}
+
+impl<S> ClientBuilder<S> {
+    /// The region, e.g. `cn-north-4`; the endpoint is built from the service's pattern.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint, which wins over the region. Credentials are sent to this origin and
+    /// nowhere else. Plain `http://` is accepted for loopback hosts (a local proxy, the embedded
+    /// fake); for any other host it needs [`ClientBuilder::allow_insecure_http`].
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// How requests are authenticated. Without credentials, requests are sent unauthenticated.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The retry policy; [`RetryPolicy::disabled`] turns retries off.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Time to establish a connection; `None` waits as long as the OS does. Ignored with
+    /// [`ClientBuilder::http_client`], whose own settings apply.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time one attempt may take, from sending to the last byte of the answer.
+    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// Time a whole call may take, retries and their waits included.
+    pub fn total_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.total_timeout = timeout;
+        self
+    }
+
+    /// Largest response body kept in memory; a larger one fails the call with
+    /// [`Error::Decode`] (success statuses) or a truncated [`crate::ServiceError::body`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Replaces the default `User-Agent` (`huaweicloud-openapi-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Sends through this `reqwest::Client` (proxies, custom TLS roots, connection pools).
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: reqwest follows redirects by
+    /// default and forwards `X-Auth-Token` and `X-Security-Token` to whatever host a redirect
+    /// names. Huawei Cloud's APIs never redirect; this crate's own client never follows one. With
+    /// a client that does, the crate can only tell afterwards: an answer from another URL than
+    /// the one requested fails with [`Error::Redirect`] and is never retried.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Allows a plain `http://` endpoint on a host that is not loopback, where anyone on the
+    /// network path can read the token or replay the signed request. Off by default: building
+    /// such a client fails with [`Error::Config`].
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks the shared settings and builds what every generated client needs: the base URL,
+    /// the HTTP client, and the transport.
+    pub(crate) fn parts(
+        &mut self,
+        service: Service,
+    ) -> Result<(String, reqwest::Client, Transport), Error> {
+        let base = match (&self.endpoint, &self.region) {
+            (Some(e), _) => endpoint::normalize(e)?,
+            (None, Some(r)) => service.regional_endpoint(r)?,
+            (None, None) => {
+                return Err(Error::Config(
+                    "set a region or an endpoint for the client".into(),
+                ));
+            }
+        };
+        let endpoint = reqwest::Url::parse(&base)
+            .map_err(|e| Error::Config(format!("endpoint {base:?} is not a URL: {e}")))?;
+        if endpoint.scheme() == "http"
+            && !endpoint::is_loopback(&endpoint)
+            && !self.allow_insecure_http
+        {
+            return Err(Error::Config(format!(
+                "endpoint {base} is plain http:// to a host that is not this machine, where the \
+                 credentials could be read on the way; use https://, or opt in with \
+                 allow_insecure_http(true)"
+            )));
+        }
+        let user_agent = self.user_agent.take().unwrap_or_else(|| {
+            concat!("huaweicloud-openapi-rust/", env!("CARGO_PKG_VERSION")).into()
+        });
+        let user_agent = reqwest::header::HeaderValue::from_str(&user_agent)
+            .map_err(|_| Error::Config("the user agent cannot be sent in a header".into()))?;
+        let http = match self.http_client.take() {
+            Some(c) => c,
+            None => {
+                // Never follow redirects: reqwest's default would re-send X-Auth-Token and
+                // X-Security-Token to any host a `Location` names.
+                let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                if let Some(t) = self.connect_timeout {
+                    b = b.connect_timeout(t);
+                }
+                b.build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        let transport = Transport::new(Settings {
+            credentials: self.credentials.take(),
+            endpoint,
+            retry: self.retry.clone(),
+            attempt_timeout: self.attempt_timeout,
+            total_timeout: self.total_timeout,
+            max_response_bytes: self.max_response_bytes,
+            user_agent,
+        });
+        Ok((base, http, transport))
+    }
+}
