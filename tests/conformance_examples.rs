@@ -1,5 +1,8 @@
 //! Every example in the API documents fits the generated types and survives a round trip.
 
+mod common;
+
+use common::spec::without_nulls;
 use huaweicloud_openapi::{dataarts::types as da, projectman::types as pm};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
@@ -12,22 +15,6 @@ const UPDATE_RESPONSE: &str =
     include_str!("fixtures/api-docs/dataarts-update-permission-set.response.json");
 const PM_REQUEST: &str =
     include_str!("fixtures/api-docs/projectman-batch-add-members.request.json");
-
-/// The specs declare these fields optional and nullable, where `null` and absent mean the same,
-/// and the generated types leave `None` out when serializing. So `null` members are removed from
-/// the document's example before comparing; every other value must come back unchanged.
-fn without_nulls(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
-        other => other.clone(),
-    }
-}
 
 fn non_null_leaves(value: &Value, path: String, out: &mut Vec<(String, Value)>) {
     match value {

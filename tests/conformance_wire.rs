@@ -1,6 +1,9 @@
 //! The generated client, through the hand-written layer, sends each documented request exactly
 //! as the documents describe it, and maps each documented answer to a typed result.
 
+mod common;
+
+use common::{CODEARTS_PROJECT, PROJECT, PSET, TOKEN, WORKSPACE};
 use huaweicloud_openapi::{
     auth::Credentials, dataarts::types as da, projectman::types as pm, retry::RetryPolicy,
     DataArtsClient, Error, Execute, ProjectManClient,
@@ -11,12 +14,6 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
 };
 
-const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
-const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
-const WORKSPACE: &str = "dd97167b873d4a79b2aad54d4370a3bc";
-const CODEARTS_PROJECT: &str = "526cefde62004de2b62b5e8dd2c2b3af";
-const TOKEN: &str = "conformance-token";
-
 fn example(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
@@ -24,20 +21,8 @@ fn example(text: &str) -> Value {
 async fn clients() -> (MockServer, DataArtsClient, ProjectManClient) {
     let server = MockServer::start().await;
     let creds = Credentials::token(TOKEN).unwrap();
-    let da = DataArtsClient::builder()
-        .endpoint(server.uri())
-        .credentials(creds.clone())
-        .project_id(PROJECT)
-        .workspace(WORKSPACE)
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    let pm = ProjectManClient::builder()
-        .endpoint(server.uri())
-        .credentials(creds)
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
+    let da = common::dataarts(&server.uri(), creds.clone(), RetryPolicy::disabled());
+    let pm = common::projectman(&server.uri(), creds, RetryPolicy::disabled());
     (server, da, pm)
 }
 

@@ -6,19 +6,16 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::hostile::{head, response, Hostile, Reply};
+use common::{
+    hostile::{head, response, Hostile, Reply},
+    CODEARTS_PROJECT, PROJECT, PSET, SK, TOKEN, USER, WORKSPACE,
+};
 use futures::{StreamExt, TryStreamExt};
 use huaweicloud_openapi::{
     auth::Credentials, dataarts::types, paginate::Paginate, retry::RetryPolicy, DataArtsClient,
     Error, Execute, ProjectManClient,
 };
 
-const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
-const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
-const CODEARTS_PROJECT: &str = "526cefde62004de2b62b5e8dd2c2b3af";
-const USER: &str = "665b542eb4c14b53a15ead449f28b0ba";
-const TOKEN: &str = "iam-token-do-not-print";
-const SK: &str = "secret-key-do-not-print";
 const SECURITY_TOKEN: &str = "security-token-do-not-print";
 const SECRETS: [&str; 3] = [TOKEN, SK, SECURITY_TOKEN];
 
@@ -46,7 +43,7 @@ fn clients(url: &str, credentials: Credentials, retry: RetryPolicy, attempt: Dur
         .endpoint(url)
         .credentials(credentials.clone())
         .project_id(PROJECT)
-        .workspace("ws-1")
+        .workspace(WORKSPACE)
         .retry_policy(retry.clone())
         .attempt_timeout(Some(attempt))
         .build()
@@ -212,7 +209,7 @@ async fn a_caller_client_that_follows_redirects_is_caught_and_not_retried() {
         .endpoint(server.url())
         .credentials(Credentials::token(TOKEN).unwrap())
         .project_id(PROJECT)
-        .workspace("ws-1")
+        .workspace(WORKSPACE)
         .http_client(reqwest::Client::new())
         .retry_policy(fast_retries())
         .build()
@@ -537,7 +534,7 @@ async fn retries_and_their_waits_stay_within_the_total_timeout() {
         .endpoint(server.url())
         .credentials(Credentials::token(TOKEN).unwrap())
         .project_id(PROJECT)
-        .workspace("ws-1")
+        .workspace(WORKSPACE)
         .retry_policy(RetryPolicy {
             max_attempts: 10,
             ..fast_retries()
@@ -591,7 +588,7 @@ async fn retry_after_of_every_kind_is_bounded() {
                 .endpoint(server.url())
                 .credentials(Credentials::token(TOKEN).unwrap())
                 .project_id(PROJECT)
-                .workspace("ws-1")
+                .workspace(WORKSPACE)
                 .retry_policy(fast_retries())
                 .total_timeout(Some(Duration::from_secs(1)))
                 .build()

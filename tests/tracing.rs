@@ -3,29 +3,17 @@
 //! Alone in its own test binary: tracing caches per-callsite interest process-wide, so a
 //! thread-local subscriber can miss events that tests on other threads registered first.
 
+mod common;
+
 use std::sync::Arc;
 
-use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, DataArtsClient, Execute};
+use common::{dataarts, AK, PROJECT, PSET, SK};
+
+use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, Execute};
 use wiremock::{
     matchers::{header, header_exists, path},
     Mock, MockServer, ResponseTemplate,
 };
-
-const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
-const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
-const AK: &str = "TESTAKID0123456789";
-const SK: &str = "test-secret-key-do-not-print";
-
-fn dataarts(uri: &str, creds: Credentials, retry: RetryPolicy) -> DataArtsClient {
-    DataArtsClient::builder()
-        .endpoint(uri)
-        .credentials(creds)
-        .project_id(PROJECT)
-        .workspace("ws-1")
-        .retry_policy(retry)
-        .build()
-        .expect("valid configuration")
-}
 
 #[tokio::test]
 async fn secrets_never_reach_errors_or_traces() {

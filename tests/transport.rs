@@ -1,5 +1,7 @@
 //! Auth, retries, timeouts and failure handling against loopback servers.
 
+mod common;
+
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -8,6 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{
+    dataarts, fast_retries, projectman, AK, CODEARTS_PROJECT, PROJECT, PSET, SK, TOKEN, USER,
+};
 use huaweicloud_openapi::{
     auth::{signer, Credentials},
     dataarts::types,
@@ -18,42 +23,6 @@ use wiremock::{
     matchers::{method, path_regex},
     Mock, MockServer, Request, ResponseTemplate,
 };
-
-const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
-const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
-const CODEARTS_PROJECT: &str = "526cefde62004de2b62b5e8dd2c2b3af";
-const USER: &str = "665b542eb4c14b53a15ead449f28b0ba";
-const AK: &str = "TESTAKID0123456789";
-const SK: &str = "test-secret-key-do-not-print";
-const TOKEN: &str = "iam-token-do-not-print";
-
-fn dataarts(uri: &str, creds: Credentials, retry: RetryPolicy) -> DataArtsClient {
-    DataArtsClient::builder()
-        .endpoint(uri)
-        .credentials(creds)
-        .project_id(PROJECT)
-        .workspace("ws-1")
-        .retry_policy(retry)
-        .build()
-        .expect("valid configuration")
-}
-
-fn projectman(uri: &str, creds: Credentials, retry: RetryPolicy) -> ProjectManClient {
-    ProjectManClient::builder()
-        .endpoint(uri)
-        .credentials(creds)
-        .retry_policy(retry)
-        .build()
-        .expect("valid configuration")
-}
-
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        ..RetryPolicy::default()
-    }
-}
 
 fn member() -> types::PermissionSetMemberCreate {
     types::PermissionSetMemberCreate {

@@ -1,5 +1,59 @@
-//! Scaffolding shared by the integration tests. Each test binary compiles this module on its
-//! own and uses only part of it.
+//! Scaffolding shared by the integration tests: the IDs every test uses, clients pointed at a
+//! test server, the specs as data, and a hostile HTTP server. Each test binary compiles this
+//! module on its own and uses only part of it.
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod spec;
+
+use std::time::Duration;
+
+use huaweicloud_openapi::{
+    auth::Credentials, retry::RetryPolicy, DataArtsClient, ProjectManClient,
+};
+
+/// The documents' example IAM project ID.
+pub const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
+/// The documents' example permission set.
+pub const PSET: &str = "fea96c90024711b8bf8d6886407b814b";
+/// The documents' example DataArts workspace.
+pub const WORKSPACE: &str = "dd97167b873d4a79b2aad54d4370a3bc";
+/// The documents' example CodeArts project.
+pub const CODEARTS_PROJECT: &str = "526cefde62004de2b62b5e8dd2c2b3af";
+/// The documents' example user.
+pub const USER: &str = "665b542eb4c14b53a15ead449f28b0ba";
+/// Secrets that must never show up in any output.
+pub const TOKEN: &str = "iam-token-do-not-print";
+pub const AK: &str = "TESTAKID0123456789";
+pub const SK: &str = "test-secret-key-do-not-print";
+
+/// Retries that wait milliseconds, not seconds.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+/// A DataArts client for `uri` with the documents' project and workspace.
+pub fn dataarts(uri: &str, credentials: Credentials, retry: RetryPolicy) -> DataArtsClient {
+    DataArtsClient::builder()
+        .endpoint(uri)
+        .credentials(credentials)
+        .project_id(PROJECT)
+        .workspace(WORKSPACE)
+        .retry_policy(retry)
+        .build()
+        .expect("valid configuration")
+}
+
+/// A ProjectMan client for `uri`.
+pub fn projectman(uri: &str, credentials: Credentials, retry: RetryPolicy) -> ProjectManClient {
+    ProjectManClient::builder()
+        .endpoint(uri)
+        .credentials(credentials)
+        .retry_policy(retry)
+        .build()
+        .expect("valid configuration")
+}
