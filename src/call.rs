@@ -22,8 +22,9 @@ pub(crate) struct CallRecord {
     pub response: Option<ResponseFacts>,
     /// The body of the final response when its status was not a success.
     pub error_body: Option<Bytes>,
-    /// A failure the transport already typed; it wins over whatever progenitor reports.
-    pub failure: Option<Error>,
+    /// A failure the transport already typed; it wins over whatever progenitor reports. Boxed:
+    /// the record is swapped in and out of the task-local on every poll.
+    pub failure: Option<Box<Error>>,
 }
 
 /// Status and request ID of a response, kept even when its body later breaks.
@@ -60,7 +61,7 @@ pub(crate) struct Failed(pub String);
 /// Records `error` for `Execute` and returns the stand-in response for the generated code.
 pub(crate) fn fail(error: Error) -> reqwest::Response {
     let message = error.to_string();
-    note(|c| c.failure = Some(error));
+    note(|c| c.failure = Some(Box::new(error)));
     let mut response = http::Response::new(Bytes::new());
     // The status is never read as the service's: `post` stops the generated code first.
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;

@@ -238,6 +238,10 @@ impl ServiceError {
         body: &Bytes,
         own_fields: &[&str],
     ) -> Option<Self> {
+        // Every error shape has a key ending in `ode"` (`"error_code"`, `"errorCode"`,
+        // `"code"`); a body without one is not an error, and most success bodies are spared a
+        // second parse.
+        memchr::memmem::find(body, b"ode\"")?;
         let json: serde_json::Value = serde_json::from_slice(body).ok()?;
         let object = json.as_object()?;
         if own_fields.iter().any(|f| object.contains_key(*f)) {

@@ -2,8 +2,9 @@
 //! and turns whatever happened into a [`Response`] or a typed [`Error`]. `build.rs` derives the
 //! `Execute` impl of every operation from its spec.
 
-use std::ops::Deref;
+use std::{fmt, ops::Deref};
 
+use progenitor_client::ResponseValue;
 use reqwest::{header::HeaderMap, StatusCode};
 
 use crate::{
@@ -13,41 +14,57 @@ use crate::{
 };
 
 /// A successful answer: the decoded value plus what the service said about the call.
-#[derive(Debug, Clone)]
 pub struct Response<T> {
-    value: T,
-    status: StatusCode,
-    headers: HeaderMap,
+    /// progenitor's value, kept whole: it already owns the status and headers.
+    inner: ResponseValue<T>,
 }
 
 impl<T> Response<T> {
     /// The decoded body (`()` for 204 answers).
     pub fn into_inner(self) -> T {
-        self.value
+        self.inner.into_inner()
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.inner.status()
     }
 
     /// The `X-Request-Id` the service gave this call.
     pub fn request_id(&self) -> Option<&str> {
-        self.headers
+        self.headers()
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
     }
 
     /// All response headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.inner.headers()
     }
 }
 
 impl<T> Deref for Response<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.value
+        &self.inner
+    }
+}
+
+impl<T: Clone> Clone for Response<T> {
+    fn clone(&self) -> Self {
+        Response {
+            inner: ResponseValue::new((*self.inner).clone(), self.status(), self.headers().clone()),
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status())
+            .field("request_id", &self.request_id())
+            .field("value", &*self.inner)
+            .finish()
     }
 }
 
@@ -62,24 +79,20 @@ pub trait Execute {
     ) -> impl std::future::Future<Output = Result<Response<Self::Output>, Error>> + Send;
 }
 
-type Sent<T, E> = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>;
+type Sent<T, E> = Result<ResponseValue<T>, progenitor_client::Error<E>>;
 
-impl<T> From<progenitor_client::ResponseValue<T>> for Response<T> {
-    fn from(value: progenitor_client::ResponseValue<T>) -> Self {
-        let status = value.status();
-        let headers = value.headers().clone();
-        Response {
-            value: value.into_inner(),
-            status,
-            headers,
-        }
+impl<T> From<ResponseValue<T>> for Response<T> {
+    fn from(inner: ResponseValue<T>) -> Self {
+        Response { inner }
     }
 }
 
 pub(crate) async fn run<T, E>(
     send: impl std::future::Future<Output = Sent<T, E>>,
 ) -> Result<Response<T>, Error> {
-    let (result, record) = call::scoped(send).await;
+    // Boxed: the generated future holds the whole transport; moving it into the task-local
+    // scope by value would copy it.
+    let (result, record) = call::scoped(Box::pin(send)).await;
     result.map(Response::from).map_err(|e| map_error(e, record))
 }
 
@@ -89,15 +102,13 @@ pub(crate) async fn run<T, E>(
 pub(crate) async fn run_no_content<E>(
     send: impl std::future::Future<Output = Sent<(), E>>,
 ) -> Result<Response<()>, Error> {
-    let (result, record) = call::scoped(send).await;
+    // Boxed: the generated future holds the whole transport; moving it into the task-local
+    // scope by value would copy it.
+    let (result, record) = call::scoped(Box::pin(send)).await;
     match result {
         Ok(value) => Ok(value.into()),
         Err(progenitor_client::Error::UnexpectedResponse(r)) if r.status().is_success() => {
-            Ok(Response {
-                value: (),
-                status: r.status(),
-                headers: r.headers().clone(),
-            })
+            Ok(ResponseValue::new((), r.status(), r.headers().clone()).into())
         }
         Err(e) => Err(map_error(e, record)),
     }
@@ -107,7 +118,7 @@ pub(crate) async fn run_no_content<E>(
 fn map_error<E>(error: progenitor_client::Error<E>, mut call: CallRecord) -> Error {
     use progenitor_client::Error as P;
     if let Some(failure) = call.failure.take() {
-        return failure;
+        return *failure;
     }
     let facts = call.response.take().unwrap_or_default();
     let service_error = |status: StatusCode, body: Option<bytes::Bytes>| {

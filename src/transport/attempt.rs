@@ -161,7 +161,9 @@ async fn one_attempt(
     // Status and request ID as soon as the headers arrive, so that a body that breaks or stalls
     // later still reports them.
     let seen = Mutex::new(call::ResponseFacts::default());
-    let exchange = exchange(settings, client, request, &seen);
+    // Boxed: the exchange holds reqwest's whole request future, and the timeout wrapper would
+    // otherwise copy it around by value.
+    let exchange = Box::pin(exchange(settings, client, request, &seen));
     let result = match timeout {
         Some(limit) => tokio::time::timeout(limit, exchange)
             .await

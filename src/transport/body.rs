@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use reqwest::{
     header::{HeaderMap, LOCATION},
-    StatusCode, Url, Version,
+    ResponseBuilderExt, StatusCode, Url, Version,
 };
 
 use super::REQUEST_ID_HEADER;
@@ -13,6 +13,8 @@ use crate::{call, operation::OperationSpec, Error, ServiceError};
 /// A complete answer, body included.
 #[derive(Debug)]
 pub(super) struct Buffered {
+    /// The URL answered, kept so that rebuilding the response need not parse a placeholder.
+    pub url: Url,
     pub status: StatusCode,
     pub version: Version,
     pub headers: HeaderMap,
@@ -37,6 +39,7 @@ pub(super) async fn read(
 ) -> reqwest::Result<Buffered> {
     let status = response.status();
     let version = response.version();
+    let url = response.url().clone();
     // Taken, not cloned: the body is read from the response without its headers.
     let headers = std::mem::take(response.headers_mut());
     let mut body = BytesMut::new();
@@ -54,6 +57,7 @@ pub(super) async fn read(
         }
     }
     Ok(Buffered {
+        url,
         status,
         version,
         request_id: request_id(&headers),
@@ -98,9 +102,12 @@ impl Buffered {
             let body = self.body.clone();
             call::note(|c| c.error_body = Some(body));
         }
-        let mut rebuilt = http::Response::new(self.body);
-        *rebuilt.status_mut() = self.status;
-        *rebuilt.version_mut() = self.version;
+        let mut rebuilt = http::Response::builder()
+            .status(self.status)
+            .version(self.version)
+            .url(self.url)
+            .body(self.body)
+            .map_err(|e| Error::InvalidRequest(format!("cannot rebuild the response: {e}")))?;
         *rebuilt.headers_mut() = self.headers;
         Ok(reqwest::Response::from(rebuilt))
     }
