@@ -1,6 +1,10 @@
-//! Listing 100,000 members from the fake server: items/s for page sizes 100 and 1000, sequential
-//! and with 4 and 8 pages in flight, and the peak heap the walk adds at 10k and 100k members
-//! (it must stay flat as the total grows: the stream holds pages, not the list).
+//! Listing members from the fake server:
+//! - against a fake with 20 ms of latency per request, as a remote service has: 10,000 members,
+//!   pages of 100, one page at a time against 8 in flight (the ratio is what concurrency buys),
+//!   and the peak heap of the concurrent walk at 10k and 100k members;
+//! - against a fake with no latency: 100,000 members, items/s for page sizes 100 and 1000,
+//!   sequential and with 4 and 8 pages in flight, and the peak heap the walk adds at 10k and 100k
+//!   members (it must stay flat as the total grows: the stream holds pages, not the list).
 //!
 //! `cargo bench --features fake --bench paginate`
 
@@ -8,7 +12,7 @@ use std::{
     alloc::{GlobalAlloc, Layout, System},
     hint::black_box,
     sync::atomic::{AtomicUsize, Ordering},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -51,6 +55,8 @@ static ALLOC: Counting = Counting;
 
 async fn populated(members: usize) -> (FakeServer, DataArtsClient) {
     let fake = FakeServer::start().await.expect("fake starts");
+    // Recording requests would grow the heap with every page and blur the peak.
+    fake.record_requests(0);
     let client = DataArtsClient::builder()
         .endpoint(fake.endpoint())
         .credentials(Credentials::token("bench").expect("token"))
@@ -85,6 +91,8 @@ async fn walk(client: &DataArtsClient, page_size: u32, concurrency: usize) -> us
         .permission_set_id(PERMISSION_SET_ID)
         .paginate(page_size)
         .concurrency(concurrency)
+        .max_items(1_000_000)
+        .max_pages(100_000)
         .items();
     let mut items = std::pin::pin!(items);
     let mut count = 0;
@@ -107,6 +115,37 @@ fn peak_during(
     let n = rt.block_on(walk(client, page_size, concurrency));
     black_box(n);
     PEAK.load(Ordering::Relaxed).saturating_sub(base)
+}
+
+fn with_latency(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let latency = Duration::from_millis(20);
+
+    println!("peak heap added by a full walk with 20 ms latency, page 100, 8 in flight:");
+    for total in [10_000usize, 100_000] {
+        let (fake, client) = rt.block_on(populated(total));
+        fake.set_latency(latency);
+        let peak = peak_during(&rt, &client, 100, 8);
+        println!(
+            "  total {total:>6}: {:>7.2} MiB",
+            peak as f64 / (1024.0 * 1024.0)
+        );
+    }
+
+    let total = 10_000usize;
+    let (fake, client) = rt.block_on(populated(total));
+    fake.set_latency(latency);
+    let mut group = c.benchmark_group("latency20ms_10k");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(total as u64));
+    for conc in [1usize, 8] {
+        group.bench_with_input(
+            BenchmarkId::new("page100", format!("concurrency{conc}")),
+            &conc,
+            |b, &conc| b.iter(|| assert_eq!(rt.block_on(walk(&client, 100, conc)), total)),
+        );
+    }
+    group.finish();
 }
 
 fn pagination(c: &mut Criterion) {
@@ -148,5 +187,5 @@ fn pagination(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pagination);
+criterion_group!(benches, with_latency, pagination);
 criterion_main!(benches);

@@ -225,3 +225,19 @@ async fn latency_applies_to_every_answer() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn recording_keeps_only_the_most_recent_requests_and_can_be_turned_off() {
+    let fake = FakeServer::start().await.unwrap();
+    let client = dataarts(&fake, Credentials::token(TOKEN).unwrap());
+    fake.record_requests(2);
+    for _ in 0..3 {
+        list(&client).await.unwrap();
+    }
+    assert_eq!(fake.recorded_requests().len(), 2);
+    fake.record_requests(0);
+    assert!(fake.recorded_requests().is_empty());
+    list(&client).await.unwrap();
+    assert!(fake.recorded_requests().is_empty());
+    assert_eq!(fake.request_count(), 4, "answered all the same");
+}

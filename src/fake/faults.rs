@@ -82,11 +82,24 @@ pub struct RecordedRequest {
 pub const RECORDED_REQUESTS: usize = 10_000;
 
 /// Queued faults, recorded requests and latency: the fake's test-facing state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Faults {
     queued: HashMap<String, VecDeque<Fault>>,
     pub recorded: VecDeque<RecordedRequest>,
+    /// How many requests `recorded` keeps; 0 records nothing.
+    pub capacity: usize,
     pub latency: Duration,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            queued: HashMap::new(),
+            recorded: VecDeque::new(),
+            capacity: RECORDED_REQUESTS,
+            latency: Duration::ZERO,
+        }
+    }
 }
 
 impl Faults {
@@ -101,9 +114,15 @@ impl Faults {
         self.queued.get_mut(operation)?.pop_front()
     }
 
+    fn recording(&self) -> bool {
+        self.capacity > 0
+    }
+
     fn record(&mut self, request: RecordedRequest) {
-        if self.recorded.len() == RECORDED_REQUESTS {
-            self.recorded.pop_front();
+        while self.recorded.len() >= self.capacity {
+            if self.recorded.pop_front().is_none() {
+                return;
+            }
         }
         self.recorded.push_back(request);
     }
@@ -154,13 +173,17 @@ pub(super) async fn inject(
     let operation = matched
         .as_ref()
         .and_then(|m| operation_of(&method, m.as_str(), super::OPERATION_TABLES));
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    let (fault, latency) = {
+    let (recording, fault, latency) = {
         let mut s = lock(&state);
-        s.faults.record(RecordedRequest {
+        let fault = operation.and_then(|op| s.faults.next(op));
+        (s.faults.recording(), fault, s.faults.latency)
+    };
+    let request = if recording {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        lock(&state).faults.record(RecordedRequest {
             operation: operation.map(str::to_owned),
             method,
             path: parts.uri.path().to_owned(),
@@ -168,13 +191,13 @@ pub(super) async fn inject(
             headers: redact(&parts.headers),
             body: body.clone(),
         });
-        let fault = operation.and_then(|op| s.faults.next(op));
-        (fault, s.faults.latency)
+        Request::from_parts(parts, Body::from(body))
+    } else {
+        request
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let request = Request::from_parts(parts, Body::from(body));
     match fault {
         None => next.run(request).await,
         Some(Fault::Delay(wait)) => {

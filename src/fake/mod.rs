@@ -193,7 +193,18 @@ impl FakeServer {
         state::lock(&self.state).faults.latency = latency;
     }
 
-    /// The requests received so far (the last [`RECORDED_REQUESTS`]), secrets redacted.
+    /// Keeps the last `capacity` requests for [`FakeServer::recorded_requests`] (default
+    /// [`RECORDED_REQUESTS`]); 0 records nothing, for benchmarks that count memory.
+    pub fn record_requests(&self, capacity: usize) {
+        let mut s = state::lock(&self.state);
+        s.faults.capacity = capacity;
+        while s.faults.recorded.len() > capacity {
+            s.faults.recorded.pop_front();
+        }
+    }
+
+    /// The requests received so far (the last [`RECORDED_REQUESTS`] unless changed with
+    /// [`FakeServer::record_requests`]), secrets redacted.
     pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
         state::lock(&self.state)
             .faults
