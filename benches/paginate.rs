@@ -67,8 +67,8 @@ async fn populated(members: usize) -> (FakeServer, DataArtsClient) {
         .expect("client");
     let all: Vec<_> = (0..members)
         .map(|i| PermissionSetMemberCreate {
-            member_id: Some(format!("{i:032x}")),
-            member_name: Some(format!("bench_user_{i:06}")),
+            member_id: Some(format!("{i:032x}").parse().expect("a member ID")),
+            member_name: Some(format!("bench_user_{i:06}").parse().expect("a member name")),
             member_type: Some(MemberType::User),
             workspace: None,
         })

@@ -434,9 +434,116 @@ fn array_bounds(
     Ok(())
 }
 
+/// An integer enum with names (`x-enum-varnames`).
+pub struct NamedEnum {
+    pub schema: String,
+    /// The Rust integer type the generated newtype wraps.
+    pub int: &'static str,
+    pub description: String,
+    pub values: Vec<(String, i64)>,
+}
+
+/// Every integer enum of the spec's components that has `x-enum-varnames`.
+pub fn named_enums(spec: &OpenAPI) -> Result<Vec<NamedEnum>, String> {
+    let mut found = Vec::new();
+    let Some(components) = &spec.components else {
+        return Ok(found);
+    };
+    for (name, schema) in &components.schemas {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let Some(names) = schema.schema_data.extensions.get("x-enum-varnames") else {
+            continue;
+        };
+        let SchemaKind::Type(Type::Integer(int)) = &schema.schema_kind else {
+            return Err(format!(
+                "{name}: x-enum-varnames is only read on integer enums"
+            ));
+        };
+        let names = names
+            .as_array()
+            .ok_or_else(|| format!("{name}: x-enum-varnames must be a list"))?;
+        if names.len() != int.enumeration.len() {
+            return Err(format!("{name}: one name per enum value"));
+        }
+        let values = names
+            .iter()
+            .zip(&int.enumeration)
+            .map(|(n, v)| match (n.as_str(), v) {
+                (Some(n), Some(v)) => Ok((n.to_pascal_case(), *v)),
+                _ => Err(format!("{name}: names are strings, values integers")),
+            })
+            .collect::<Result<_, _>>()?;
+        let int64 = matches!(
+            int.format,
+            VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64)
+        );
+        found.push(NamedEnum {
+            schema: name.clone(),
+            int: if int64 { "i64" } else { "i32" },
+            description: schema.schema_data.description.clone().unwrap_or_default(),
+            values,
+        });
+    }
+    Ok(found)
+}
+
+/// A Rust enum naming the values of an integer enum, convertible into the generated type.
+fn named_enum(e: &NamedEnum) -> String {
+    let name = e
+        .schema
+        .strip_suffix("Id")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{}Name", e.schema));
+    let variants: String = e
+        .values
+        .iter()
+        .map(|(n, v)| format!("    /// `{v}`.\n    {n},\n"))
+        .collect();
+    let to_value: String = e
+        .values
+        .iter()
+        .map(|(n, v)| format!("            {name}::{n} => {v},\n"))
+        .collect();
+    let from_value: String = e
+        .values
+        .iter()
+        .map(|(n, v)| format!("            {v} => Some({name}::{n}),\n"))
+        .collect();
+    let all: Vec<String> = e
+        .values
+        .iter()
+        .map(|(n, _)| format!("{name}::{n}"))
+        .collect();
+    let schema = &e.schema;
+    let doc = e
+        .description
+        .lines()
+        .map(|l| format!("/// {l}\n"))
+        .collect::<String>();
+    format!(
+        "/// Names for the values of [`types::{schema}`] (the spec's `x-enum-varnames`).\n///\n{doc}\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\npub enum {name} {{\n{variants}}}\n\n\
+         impl {name} {{\n    /// Every named value, in the spec's order.\n    pub const ALL: [{name}; {count}] = [{all}];\n\n    \
+         /// The value sent on the wire.\n    pub const fn value(self) -> i64 {{\n        match self {{\n{to_value}        }}\n    }}\n\n    \
+         /// The name of a value the service sent, if the spec names it.\n    pub const fn from_value(value: i64) -> Option<Self> {{\n        match value {{\n{from_value}            _ => None,\n        }}\n    }}\n}}\n\n\
+         impl From<{name}> for types::{schema} {{\n    fn from(named: {name}) -> Self {{\n        \
+         // Every name stands for one of the spec's values, which the generated type accepts.\n        \
+         match Self::try_from(named.value() as {int}) {{\n            Ok(value) => value,\n            \
+         Err(_) => unreachable!(\"{name}::{{named:?}} is a value of the spec's enum\"),\n        }}\n    }}\n}}\n\n",
+        count = e.values.len(),
+        all = all.join(", "),
+        int = e.int,
+    )
+}
+
 /// The whole glue file of one service.
-pub fn render(service: &Service, ops: &[OperationGlue]) -> String {
+pub fn render(service: &Service, ops: &[OperationGlue], enums: &[NamedEnum]) -> String {
     let mut code = String::new();
+    for e in enums {
+        code.push_str(&named_enum(e));
+    }
     code.push_str(&operation_table(ops));
     for op in ops {
         code.push_str(&execute_impl(op));
@@ -623,6 +730,7 @@ fn example_calls(service: &Service, ops: &[OperationGlue]) -> String {
                 .example
                 .as_ref()
                 .and_then(|v| example_literal(param, v));
+            let filled_by_client = service.defaults.iter().any(|(name, _)| *name == param.name);
             match literal {
                 Some(literal) => {
                     let _ = writeln!(
@@ -631,7 +739,7 @@ fn example_calls(service: &Service, ops: &[OperationGlue]) -> String {
                         rust_ident(&param.name.to_snake_case())
                     );
                 }
-                None if param.required => complete = false,
+                None if param.required && !filled_by_client => complete = false,
                 None => {}
             }
         }

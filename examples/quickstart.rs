@@ -1,4 +1,5 @@
-//! Runs the four operations and a paginated listing.
+//! Adds, lists and changes members of a DataArts permission set and a CodeArts project, walks
+//! the lists page by page, then removes what it added.
 //!
 //! With no credentials in the environment it starts the embedded fake server and runs against it:
 //!
@@ -18,10 +19,16 @@ use std::process::ExitCode;
 use futures::TryStreamExt;
 use huaweicloud_openapi::{
     auth::Credentials,
-    dataarts::types::{MemberOrderBy, MemberType, PermissionSetMemberCreate},
+    dataarts::types::{
+        BatchDeleteRequestBodyIdsItem, MemberOrderBy, MemberType, PermissionSetMemberCreate,
+        UpdatePermissionSetRequestBodyDescription,
+    },
     fake::FakeServer,
     paginate::Paginate,
-    projectman::types::{BatchAddMemberRequestV4, RoleId},
+    projectman::{
+        types::{BatchAddMemberRequestV4, UserId},
+        Role,
+    },
     DataArtsClient, Error, Execute, ProjectManClient,
 };
 
@@ -150,23 +157,24 @@ async fn fake_plan() -> Result<Plan, Error> {
     })
 }
 
-fn user(id: String, name: String) -> PermissionSetMemberCreate {
-    PermissionSetMemberCreate {
-        member_id: Some(id),
-        member_name: Some(name),
+fn user(id: &str, name: &str) -> Result<PermissionSetMemberCreate, Error> {
+    Ok(PermissionSetMemberCreate {
+        member_id: Some(id.parse()?),
+        member_name: Some(name.parse()?),
         member_type: Some(MemberType::User),
         workspace: None,
-    }
+    })
 }
 
 async fn run(plan: &Plan) -> Result<(), Error> {
     let da = &plan.dataarts;
     let pset = plan.permission_set_id.as_str();
 
+    let member = user(&plan.member_id, "common_user")?;
     let added = da
         .batch_create_security_permission_set_members()
         .permission_set_id(pset)
-        .body_map(|b| b.members(vec![user(plan.member_id.clone(), "common_user".into())]))
+        .body_map(|b| b.members(vec![member]))
         .execute()
         .await?;
     println!(
@@ -198,10 +206,13 @@ async fn run(plan: &Plan) -> Result<(), Error> {
         );
     }
 
+    let description = UpdatePermissionSetRequestBodyDescription::try_from(
+        "updated by the huaweicloud-openapi quickstart",
+    )?;
     let updated = da
         .update_security_permission_set()
         .permission_set_id(pset)
-        .body_map(|b| b.description("updated by the huaweicloud-openapi quickstart".to_string()))
+        .body_map(|b| b.description(description))
         .execute()
         .await?;
     println!(
@@ -211,29 +222,46 @@ async fn run(plan: &Plan) -> Result<(), Error> {
         updated.sync_status.as_deref().unwrap_or("-")
     );
 
-    let user_id = plan.user_id.parse().map_err(Error::from)?;
-    let role = RoleId::try_from(5).map_err(Error::from)?;
-    plan.projectman
-        .batch_add_members_v4()
-        .project_id(plan.project_id.as_str())
+    let pm = &plan.projectman;
+    let project = plan.project_id.as_str();
+    let user_id: UserId = plan.user_id.parse()?;
+    pm.batch_add_members_v4()
+        .project_id(project)
         .body_map(|b| {
             b.users(vec![BatchAddMemberRequestV4 {
-                role_id: Some(role),
-                user_id,
+                role_id: Some(Role::TestManager.into()),
+                user_id: user_id.clone(),
             }])
         })
         .execute()
         .await?;
     println!(
-        "4. added user {} to CodeArts project {} as test manager (role 5)",
-        plan.user_id, plan.project_id
+        "4. added user {} to CodeArts project {project} as test manager",
+        plan.user_id
     );
+    let members: Vec<_> = pm
+        .list_project_members_v4()
+        .project_id(project)
+        .paginate(100)
+        .items()
+        .try_collect()
+        .await?;
+    println!("5. the CodeArts project has {} member(s):", members.len());
+    for m in &members {
+        let role = m.role_id.and_then(|r| Role::from_value(r.into()));
+        println!(
+            "   - {} ({}) as {}",
+            m.user_name.as_deref().unwrap_or("?"),
+            m.user_id.as_deref().unwrap_or("?"),
+            role.map_or_else(|| format!("role {:?}", m.role_id), |r| format!("{r:?}"))
+        );
+    }
 
     if plan.extra_members > 0 {
-        let members: Vec<_> = (0..plan.extra_members)
-            .map(|i| user(format!("{i:032x}"), format!("quickstart_user_{i:03}")))
-            .collect();
-        for chunk in members.chunks(100) {
+        let extra = (0..plan.extra_members)
+            .map(|i| user(&format!("{i:032x}"), &format!("quickstart_user_{i:03}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        for chunk in extra.chunks(100) {
             da.batch_create_security_permission_set_members()
                 .permission_set_id(pset)
                 .body_map(|b| b.members(chunk.to_vec()))
@@ -245,21 +273,61 @@ async fn run(plan: &Plan) -> Result<(), Error> {
             plan.extra_members
         );
     }
-    let names: Vec<String> = da
+    let listed: Vec<_> = da
         .list_security_permission_set_members()
         .permission_set_id(pset)
         .order_by(MemberOrderBy::MemberName)
         .order_by_asc(true)
         .paginate(50)
         .items()
-        .map_ok(|m| m.member_name.unwrap_or_default())
         .try_collect()
         .await?;
     println!(
-        "5. paginated listing, 50 per page: {} members, from {:?} to {:?}",
-        names.len(),
-        names.first().map(String::as_str).unwrap_or("-"),
-        names.last().map(String::as_str).unwrap_or("-")
+        "6. paginated listing, 50 per page: {} members, from {:?} to {:?}",
+        listed.len(),
+        listed
+            .first()
+            .and_then(|m| m.member_name.as_deref())
+            .unwrap_or("-"),
+        listed
+            .last()
+            .and_then(|m| m.member_name.as_deref())
+            .unwrap_or("-")
+    );
+
+    // Leave the account as it was found: remove what this run added, by member record ID
+    // (the `id` of the list), at most 100 per call.
+    let extra_ids: Vec<String> = (0..plan.extra_members)
+        .map(|i| format!("{i:032x}"))
+        .collect();
+    let added_here: Vec<String> = listed
+        .iter()
+        .filter(|m| {
+            m.member_id
+                .as_deref()
+                .is_some_and(|id| id == plan.member_id || extra_ids.iter().any(|e| e == id))
+        })
+        .filter_map(|m| m.id.clone())
+        .collect();
+    for chunk in added_here.chunks(100) {
+        let ids = chunk
+            .iter()
+            .map(|id| id.parse())
+            .collect::<Result<Vec<BatchDeleteRequestBodyIdsItem>, _>>()?;
+        da.batch_delete_security_permission_set_members()
+            .permission_set_id(pset)
+            .body_map(|b| b.ids(ids))
+            .execute()
+            .await?;
+    }
+    pm.batch_delete_members_v4()
+        .project_id(project)
+        .body_map(|b| b.user_ids(vec![user_id]))
+        .execute()
+        .await?;
+    println!(
+        "7. removed the {} permission-set member(s) and the project member this run added",
+        added_here.len()
     );
     Ok(())
 }

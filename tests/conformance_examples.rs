@@ -47,7 +47,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(example: &str) -> T {
 #[test]
 fn dataarts_add_members_request() {
     let body: da::BatchCreatePermissionSetMembersRequestBody = round_trip(ADD_REQUEST);
-    assert!(!body.auto_sync);
+    assert_eq!(body.auto_sync, Some(false));
     assert_eq!(body.members[0].member_type, Some(da::MemberType::User));
 }
 

@@ -13,13 +13,9 @@ fn load(text: &str) -> OpenAPI {
     serde_norway::from_str(text).expect("a valid OpenAPI 3.0 document")
 }
 
-/// A parameter as the documents give it: name, location, required, type (with format or enum).
-struct Param {
-    name: &'static str,
-    location: &'static str,
-    required: bool,
-    kind: &'static str,
-}
+/// A parameter as the sources give it: name, location, required, type (with format, pattern or
+/// enum).
+type Param = (&'static str, &'static str, bool, &'static str);
 
 struct Op {
     spec: &'static str,
@@ -31,79 +27,206 @@ struct Op {
     response_fields: &'static [&'static str],
 }
 
-const P_PROJECT: Param = Param {
-    name: "project_id",
-    location: "path",
-    required: true,
-    kind: "string",
-};
-const P_PSET: Param = Param {
-    name: "permission_set_id",
-    location: "path",
-    required: true,
-    kind: "string",
-};
-const P_WORKSPACE: Param = Param {
-    name: "workspace",
-    location: "header",
-    required: true,
-    kind: "string",
-};
+const PROJECT: Param = ("project_id", "path", true, "string");
+const PSET: Param = ("permission_set_id", "path", true, "string");
+const WORKSPACE: Param = ("workspace", "header", true, "string");
+const CODEARTS: Param = ("project_id", "path", true, "pattern:^[A-Za-z0-9]{32}$");
+const LIMIT: Param = ("limit", "query", false, "integer/int32");
+const OFFSET: Param = ("offset", "query", false, "integer/int32");
+const ASC: Param = ("order_by_asc", "query", false, "boolean");
+const DATASOURCE: Param = ("datasource_type", "query", false, "enum:HIVE,DWS,DLI");
+const SYNC: Param = (
+    "sync_status",
+    "query",
+    false,
+    "enum:UNKNOWN,NOT_SYNC,SYNCING,SYNC_SUCCESS,SYNC_FAIL",
+);
 
+const PS: &str = "/v1/{project_id}/security/permission-sets";
+const SET_BODY: &[&str] = &[
+    "name",
+    "parent_id",
+    "description",
+    "type",
+    "managed_cluster_id",
+    "managed_cluster_name",
+    "managed_role_name",
+    "manager_id",
+    "manager_name",
+    "manager_type",
+];
+const SET_FIELDS: &[&str] = &[
+    "id",
+    "parent_id",
+    "name",
+    "description",
+    "type",
+    "managed_cluster_id",
+    "managed_cluster_name",
+    "project_id",
+    "domain_id",
+    "instance_id",
+    "manager_id",
+    "manager_name",
+    "manager_type",
+    "datasource_type",
+    "sync_status",
+    "sync_msg",
+    "sync_time",
+    "create_time",
+    "create_user",
+    "update_time",
+    "update_user",
+];
+const MEMBER_FIELDS: &[&str] = &[
+    "id",
+    "permission_set_id",
+    "project_id",
+    "instance_id",
+    "member_type",
+    "member_id",
+    "member_name",
+    "member_status",
+    "workspace",
+    "cluster_type",
+    "cluster_id",
+    "cluster_name",
+    "create_time",
+    "create_user",
+    "deadline",
+];
+const PERMISSION_BODY: &[&str] = &[
+    "dw_id",
+    "permission_type",
+    "permission_actions",
+    "cluster_id",
+    "cluster_name",
+    "datasource_type",
+    "database_name",
+    "schema_name",
+    "namespace",
+    "table_name",
+    "column_name",
+    "row_level_security",
+    "url",
+    "auto_sync",
+];
+const PERMISSION_FIELDS: &[&str] = &[
+    "id",
+    "permission_set_id",
+    "permission_type",
+    "permission_action",
+    "permission_actions",
+    "cluster_id",
+    "database_name",
+    "table_name",
+    "column_name",
+    "sync_status",
+];
+
+/// Every operation, transcribed from the API reference pages (the first four from
+/// `../shared/api-docs/`), the official SDK models and the API Explorer definitions (see the
+/// specs' `info.description`), not derived from the specs.
 const OPS: &[Op] = &[
     Op {
         spec: "dataarts",
         method: "post",
-        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/members/batch-create",
-        params: &[P_PROJECT, P_PSET, P_WORKSPACE],
+        path: PS,
+        params: &[PROJECT, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: SET_BODY,
+        response_fields: SET_FIELDS,
+    },
+    Op {
+        spec: "dataarts",
+        method: "get",
+        path: PS,
+        params: &[
+            PROJECT,
+            WORKSPACE,
+            LIMIT,
+            OFFSET,
+            ("name", "query", false, "string"),
+            ("parent_id", "query", false, "string"),
+            (
+                "type_filter",
+                "query",
+                false,
+                "enum:TOP_PERMISSION_SET,SUB_PERMISSION_SET,ALL_PERMISSION_SET",
+            ),
+            ("manager_id", "query", false, "string"),
+            ("manager_name", "query", false, "string"),
+            ("manager_type", "query", false, "enum:USER,USER_GROUP"),
+            DATASOURCE,
+            SYNC,
+            ("order_by", "query", false, "enum:NAME,CREATE_TIME,UPDATE_TIME"),
+            ASC,
+        ],
+        statuses: &[200, 400],
+        body_fields: &[],
+        response_fields: &["total", "permission_sets"],
+    },
+    Op {
+        spec: "dataarts",
+        method: "get",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: &[],
+        response_fields: SET_FIELDS,
+    },
+    Op {
+        spec: "dataarts",
+        method: "put",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: SET_BODY,
+        response_fields: SET_FIELDS,
+    },
+    Op {
+        spec: "dataarts",
+        method: "delete",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}",
+        params: &[PROJECT, PSET, WORKSPACE],
         statuses: &[204, 400],
-        body_fields: &["members", "auto_sync"],
+        body_fields: &[],
         response_fields: &[],
+    },
+    Op {
+        spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/members",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: &[
+            "member_type",
+            "member_id",
+            "member_name",
+            "workspace",
+            "auto_sync",
+        ],
+        response_fields: MEMBER_FIELDS,
     },
     Op {
         spec: "dataarts",
         method: "get",
         path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/members",
         params: &[
-            P_PROJECT,
-            P_PSET,
-            P_WORKSPACE,
-            Param {
-                name: "limit",
-                location: "query",
-                required: false,
-                kind: "integer/int32",
-            },
-            Param {
-                name: "offset",
-                location: "query",
-                required: false,
-                kind: "integer/int32",
-            },
-            Param {
-                name: "member_name",
-                location: "query",
-                required: false,
-                kind: "string",
-            },
-            Param {
-                name: "member_type",
-                location: "query",
-                required: false,
-                kind: "enum:USER,USER_GROUP,WORKSPACE_ROLE",
-            },
-            Param {
-                name: "order_by",
-                location: "query",
-                required: false,
-                kind: "enum:CREATE_TIME,MEMBER_NAME",
-            },
-            Param {
-                name: "order_by_asc",
-                location: "query",
-                required: false,
-                kind: "boolean",
-            },
+            PROJECT,
+            PSET,
+            WORKSPACE,
+            LIMIT,
+            OFFSET,
+            ("member_name", "query", false, "string"),
+            (
+                "member_type",
+                "query",
+                false,
+                "enum:USER,USER_GROUP,WORKSPACE_ROLE",
+            ),
+            ("order_by", "query", false, "enum:CREATE_TIME,MEMBER_NAME"),
+            ASC,
         ],
         statuses: &[200, 400],
         body_fields: &[],
@@ -111,59 +234,217 @@ const OPS: &[Op] = &[
     },
     Op {
         spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/members/batch-create",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[204, 400],
+        body_fields: &["members", "auto_sync"],
+        response_fields: &[],
+    },
+    Op {
+        spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/members/batch-delete",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[204, 400],
+        body_fields: &["dw_id", "ids"],
+        response_fields: &[],
+    },
+    Op {
+        spec: "dataarts",
+        method: "get",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/permissions",
+        params: &[
+            PROJECT,
+            PSET,
+            WORKSPACE,
+            LIMIT,
+            OFFSET,
+            ("permission_type", "query", false, "enum:ALLOW,DENY"),
+            (
+                "permission_action",
+                "query",
+                false,
+                "enum:ALL,SELECT,UPDATE,CREATE,DROP,ALTER,INDEX,LOCK,READ,WRITE,INSERT,CREATE_TABLE,DELETE,CREATE_SCHEMA",
+            ),
+            ("cluster_id", "query", false, "string"),
+            ("cluster_name", "query", false, "string"),
+            DATASOURCE,
+            ("database_name", "query", false, "string"),
+            ("table_name", "query", false, "string"),
+            ("column_name", "query", false, "string"),
+            SYNC,
+            ("order_by", "query", false, "enum:CLUSTER_NAME,DATABASE_NAME"),
+            ASC,
+        ],
+        statuses: &[200, 400],
+        body_fields: &[],
+        response_fields: &["total", "permissions"],
+    },
+    Op {
+        spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/permissions",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: PERMISSION_BODY,
+        response_fields: PERMISSION_FIELDS,
+    },
+    Op {
+        spec: "dataarts",
         method: "put",
-        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}",
-        params: &[P_PROJECT, P_PSET, P_WORKSPACE],
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/permissions/{permission_id}",
+        params: &[
+            PROJECT,
+            PSET,
+            ("permission_id", "path", true, "string"),
+            WORKSPACE,
+        ],
+        statuses: &[200, 400],
+        body_fields: &["dw_id", "permission_actions"],
+        response_fields: PERMISSION_FIELDS,
+    },
+    Op {
+        spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/permissions/batch-append",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: PERMISSION_BODY,
+        response_fields: &["total", "permissions"],
+    },
+    Op {
+        spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/{permission_set_id}/permissions/batch-delete",
+        params: &[PROJECT, PSET, WORKSPACE],
+        statuses: &[204, 400],
+        body_fields: &["dw_id", "ids"],
+        response_fields: &[],
+    },
+    Op {
+        spec: "dataarts",
+        method: "get",
+        path: "/v1/{project_id}/security/permission-sets/datasource/actions",
+        params: &[
+            PROJECT,
+            WORKSPACE,
+            ("parent_permission_set_id", "query", true, "string"),
+            ("cluster_id", "query", false, "string"),
+            ("datasource_type", "query", true, "enum:HIVE,DWS,DLI"),
+            ("database_name", "query", false, "string"),
+            ("schema_name", "query", false, "string"),
+            ("table_name", "query", false, "string"),
+            ("column_name", "query", false, "string"),
+            ("url", "query", false, "string"),
+        ],
+        statuses: &[200, 400],
+        body_fields: &[],
+        response_fields: &["permission_actions"],
+    },
+    Op {
+        spec: "dataarts",
+        method: "get",
+        path: "/v1/{project_id}/security/permission-sets/datasource/configurations",
+        params: &[PROJECT, WORKSPACE],
+        statuses: &[200, 400],
+        body_fields: &[],
+        response_fields: &["configurations"],
+    },
+    Op {
+        spec: "dataarts",
+        method: "get",
+        path: "/v1/{project_id}/security/permission-sets/datasource/urls",
+        params: &[
+            PROJECT,
+            WORKSPACE,
+            ("cluster_id", "query", false, "string"),
+            DATASOURCE,
+            ("parent_permission_set_id", "query", false, "string"),
+        ],
+        statuses: &[200, 400],
+        body_fields: &[],
+        response_fields: &["total", "urls"],
+    },
+    Op {
+        spec: "dataarts",
+        method: "post",
+        path: "/v1/{project_id}/security/permission-sets/datasource/role/batch-actions",
+        params: &[PROJECT, WORKSPACE],
         statuses: &[200, 400],
         body_fields: &[
-            "name",
-            "parent_id",
-            "description",
-            "type",
-            "managed_cluster_id",
-            "managed_cluster_name",
-            "managed_role_name",
-            "manager_id",
-            "manager_name",
-            "manager_type",
-        ],
-        response_fields: &[
-            "id",
-            "parent_id",
-            "name",
-            "description",
-            "type",
-            "managed_cluster_id",
-            "managed_cluster_name",
-            "project_id",
-            "domain_id",
-            "instance_id",
-            "manager_id",
-            "manager_name",
-            "manager_type",
+            "parent_permission_set_id",
+            "cluster_id",
             "datasource_type",
-            "sync_status",
-            "sync_msg",
-            "sync_time",
-            "create_time",
-            "create_user",
-            "update_time",
-            "update_user",
+            "database_names",
+            "schemas",
+            "table_names",
+            "column_names",
         ],
+        response_fields: &["permission_actions"],
+    },
+    Op {
+        spec: "projectman",
+        method: "post",
+        path: "/v4/projects/{project_id}/member",
+        params: &[CODEARTS],
+        statuses: &[204, 400, 401],
+        body_fields: &["domain_id", "domain_name", "role_id", "user_id"],
+        response_fields: &[],
     },
     Op {
         spec: "projectman",
         method: "post",
         path: "/v4/projects/{project_id}/members",
-        params: &[Param {
-            name: "project_id",
-            location: "path",
-            required: true,
-            kind: "pattern:^[A-Za-z0-9]{32}$",
-        }],
+        params: &[CODEARTS],
         statuses: &[204, 400, 401],
         body_fields: &["users"],
         response_fields: &[],
+    },
+    Op {
+        spec: "projectman",
+        method: "get",
+        path: "/v4/projects/{project_id}/members",
+        params: &[CODEARTS, OFFSET, LIMIT],
+        statuses: &[200, 400, 401],
+        body_fields: &[],
+        response_fields: &["members", "total"],
+    },
+    Op {
+        spec: "projectman",
+        method: "delete",
+        path: "/v4/projects/{project_id}/members",
+        params: &[CODEARTS],
+        statuses: &[204, 400, 401],
+        body_fields: &["user_ids"],
+        response_fields: &[],
+    },
+    Op {
+        spec: "projectman",
+        method: "post",
+        path: "/v4/projects/{project_id}/members/role",
+        params: &[CODEARTS],
+        statuses: &[204, 400, 401],
+        body_fields: &["role_id", "user_ids"],
+        response_fields: &[],
+    },
+    Op {
+        spec: "projectman",
+        method: "get",
+        path: "/v4/projects/{project_id}/user-role",
+        params: &[CODEARTS],
+        statuses: &[200, 400, 401],
+        body_fields: &[],
+        response_fields: &["user_role"],
+    },
+    Op {
+        spec: "projectman",
+        method: "get",
+        path: "/v4/user",
+        params: &[],
+        statuses: &[200, 400, 401],
+        body_fields: &[],
+        response_fields: &["user_id", "user_name", "domain_id", "domain_name"],
     },
 ];
 
@@ -239,6 +520,7 @@ fn operation<'a>(spec: &'a OpenAPI, op: &Op) -> &'a Operation {
         "get" => &item.get,
         "post" => &item.post,
         "put" => &item.put,
+        "delete" => &item.delete,
         _ => unreachable!(),
     };
     found
@@ -320,27 +602,27 @@ fn every_documented_operation_parameter_and_status() {
             op.method,
             op.path
         );
-        for want in op.params {
+        for &(name, want_location, want_required, want_kind) in op.params {
             let got = params
                 .iter()
-                .find(|p| p.parameter_data_ref().name == want.name)
-                .unwrap_or_else(|| panic!("{}: {} missing", op.path, want.name));
+                .find(|p| p.parameter_data_ref().name == name)
+                .unwrap_or_else(|| panic!("{}: {} missing", op.path, name));
             let (location, data) = match got {
                 Parameter::Path { parameter_data, .. } => ("path", parameter_data),
                 Parameter::Query { parameter_data, .. } => ("query", parameter_data),
                 Parameter::Header { parameter_data, .. } => ("header", parameter_data),
                 Parameter::Cookie { parameter_data, .. } => ("cookie", parameter_data),
             };
-            assert_eq!(location, want.location, "{}", want.name);
-            assert_eq!(data.required, want.required, "{}", want.name);
+            assert_eq!(location, want_location, "{} {name}", op.path);
+            assert_eq!(data.required, want_required, "{} {name}", op.path);
             let ParameterSchemaOrContent::Schema(schema) = &data.format else {
-                panic!("{} has no schema", want.name)
+                panic!("{name} has no schema")
             };
             assert_eq!(
                 describe(&spec, resolve(&spec, schema)),
-                want.kind,
-                "{}",
-                want.name
+                want_kind,
+                "{} {name}",
+                op.path
             );
         }
         let statuses: Vec<u16> = operation
@@ -379,12 +661,10 @@ fn every_documented_operation_parameter_and_status() {
                         .as_ref()
                         .unwrap(),
                 );
-                let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else {
-                    panic!()
-                };
                 assert!(
-                    o.properties.contains_key("error_code")
-                        && o.properties.contains_key("error_msg")
+                    declares_documented_error(&spec, schema),
+                    "{} {status}: the error body declares error_code and error_msg",
+                    op.path
                 );
             }
         }
@@ -424,6 +704,37 @@ fn every_documented_operation_parameter_and_status() {
                 assert_eq!(names, want, "{}: body fields", op.path);
             }
             other => panic!("{}: body {other:?}", op.path),
+        }
+    }
+}
+
+/// The documents' error body, `{error_code, error_msg}`, directly or as one of an `anyOf`.
+fn declares_documented_error(spec: &OpenAPI, schema: &Schema) -> bool {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => {
+            o.properties.contains_key("error_code") && o.properties.contains_key("error_msg")
+        }
+        SchemaKind::AnyOf { any_of } => any_of
+            .iter()
+            .any(|s| declares_documented_error(spec, resolve(spec, s))),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_operation_in_the_specs_is_in_the_table_and_has_a_default_error() {
+    for (name, text) in [("dataarts", DATAARTS), ("projectman", PROJECTMAN)] {
+        let spec = load(text);
+        for (path, method, op) in spec.operations() {
+            assert!(
+                OPS.iter()
+                    .any(|o| o.spec == name && o.path == path && o.method == method),
+                "{method} {path} is in the spec but not in the transcribed table"
+            );
+            assert!(
+                op.responses.default.is_some(),
+                "{method} {path}: default response"
+            );
         }
     }
 }

@@ -185,7 +185,12 @@ async fn error_for(status: u16, body: ResponseTemplate) -> Error {
         return pm
             .batch_add_members_v4()
             .project_id(CODEARTS_PROJECT)
-            .body_map(|b| b.users(vec![]))
+            .body_map(|b| {
+                b.users(vec![pm::BatchAddMemberRequestV4 {
+                    role_id: None,
+                    user_id: common::USER.parse().unwrap(),
+                }])
+            })
             .execute()
             .await
             .unwrap_err();
@@ -300,7 +305,48 @@ async fn bad_input_never_reaches_the_network() {
             .map(|_| ()),
         da.list_security_permission_set_members()
             .permission_set_id(PSET)
-            .limit(0u32)
+            .limit(101u32)
+            .execute()
+            .await
+            .map(|_| ()),
+        // The sources' batch and page limits, from the specs.
+        da.batch_delete_security_permission_set_members()
+            .permission_set_id(PSET)
+            .body_map(|b| {
+                b.ids(
+                    (0..101)
+                        .map(|i| format!("{i:032x}").parse().unwrap())
+                        .collect::<Vec<da::BatchDeleteRequestBodyIdsItem>>(),
+                )
+            })
+            .execute()
+            .await
+            .map(|_| ()),
+        pm.batch_add_members_v4()
+            .project_id(CODEARTS_PROJECT)
+            .body_map(|b| {
+                b.users(
+                    (0..51)
+                        .map(|i| pm::BatchAddMemberRequestV4 {
+                            role_id: None,
+                            user_id: format!("{i:032x}").parse().unwrap(),
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .execute()
+            .await
+            .map(|_| ()),
+        pm.list_project_members_v4()
+            .project_id(CODEARTS_PROJECT)
+            .limit(10)
+            .offset(15)
+            .execute()
+            .await
+            .map(|_| ()),
+        pm.list_project_members_v4()
+            .project_id(CODEARTS_PROJECT)
+            .limit(101)
             .execute()
             .await
             .map(|_| ()),

@@ -3,6 +3,7 @@
 
 use huaweicloud_openapi::{
     auth::Credentials,
+    fake::CALLER_USER_ID,
     fake::{FakeServer, PERMISSION_SET_ID, PROJECT_ID},
     retry::RetryPolicy,
     DataArtsClient, Error, Execute, ProjectManClient,
@@ -148,7 +149,7 @@ async fn filters_sorting_and_paging() {
 async fn validation_errors_use_the_documented_body() {
     let fake = Fake::start().await;
     for query in [
-        "limit=0",
+        "limit=101",
         "limit=x",
         "offset=-1",
         "member_type=ADMIN",
@@ -350,9 +351,15 @@ async fn projectman_role_rules_and_skipped_ids() {
         ))
         .await;
     assert_eq!(status, 204);
+    let creator = (CALLER_USER_ID.to_string(), -1);
     assert_eq!(
         fake.server.project_members(CODEARTS),
-        [(valid('a'), 5), (valid('b'), 7), (valid('c'), 7)]
+        [
+            (valid('a'), 5),
+            (valid('b'), 7),
+            (valid('c'), 7),
+            creator.clone()
+        ]
     );
     fake.send(add(
         CODEARTS,
@@ -365,14 +372,15 @@ async fn projectman_role_rules_and_skipped_ids() {
         "re-adding updates the role"
     );
     for (project, users, code) in [
-        ("short", json!([]), "PM.0002"),
+        ("short", json!([]), "PM.00000002"),
         (
             CODEARTS,
             json!([{"user_id": valid('d'), "role_id": 2}]),
-            "PM.0001",
+            "PM.00000001",
         ),
-        (CODEARTS, json!([{"role_id": 5}]), "PM.0001"),
-        (CODEARTS, json!("nope"), "PM.0001"),
+        (CODEARTS, json!([{"role_id": 5}]), "PM.00000001"),
+        (CODEARTS, json!("nope"), "PM.00000001"),
+        (CODEARTS, json!([]), "PM.00000001"),
     ] {
         let (status, body) = fake.send(add(project, users.clone())).await;
         assert_eq!(
@@ -415,8 +423,8 @@ async fn the_crate_client_runs_all_four_operations_against_it() {
         .body_map(|b| {
             b.members(vec![
                 huaweicloud_openapi::dataarts::types::PermissionSetMemberCreate {
-                    member_id: Some("m1".into()),
-                    member_name: Some("one".into()),
+                    member_id: Some("m1".parse().unwrap()),
+                    member_name: Some("one".parse().unwrap()),
                     member_type: Some(huaweicloud_openapi::dataarts::types::MemberType::User),
                     workspace: None,
                 },
@@ -436,14 +444,21 @@ async fn the_crate_client_runs_all_four_operations_against_it() {
     let set = da
         .update_security_permission_set()
         .permission_set_id(PERMISSION_SET_ID)
-        .body_map(|b| b.description("d".to_string()))
+        .body_map(|b| b.description(huaweicloud_openapi::dataarts::types::UpdatePermissionSetRequestBodyDescription::try_from("d").unwrap()))
         .execute()
         .await
         .unwrap();
     assert_eq!(set.description.as_deref(), Some("d"));
     pm.batch_add_members_v4()
         .project_id(CODEARTS)
-        .body_map(|b| b.users(vec![]))
+        .body_map(|b| {
+            b.users(vec![
+                huaweicloud_openapi::projectman::types::BatchAddMemberRequestV4 {
+                    role_id: None,
+                    user_id: "665b542eb4c14b53a15ead449f28b0ba".parse().unwrap(),
+                },
+            ])
+        })
         .execute()
         .await
         .unwrap();

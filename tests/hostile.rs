@@ -76,8 +76,8 @@ async fn run(c: &Clients, op: usize) -> Result<(), Error> {
                 .permission_set_id(PSET)
                 .body_map(|b| {
                     b.members(vec![types::PermissionSetMemberCreate {
-                        member_id: Some(USER.into()),
-                        member_name: Some("u".into()),
+                        member_id: Some(USER.parse().unwrap()),
+                        member_name: Some("u".parse().unwrap()),
                         member_type: Some(types::MemberType::User),
                         workspace: None,
                     }])
@@ -96,7 +96,9 @@ async fn run(c: &Clients, op: usize) -> Result<(), Error> {
         2 => {
             c.da.update_security_permission_set()
                 .permission_set_id(PSET)
-                .body_map(|b| b.name("renamed".to_string()))
+                .body_map(|b| {
+                    b.name(types::UpdatePermissionSetRequestBodyName::try_from("renamed").unwrap())
+                })
                 .execute()
                 .await
                 .map(|_| ())

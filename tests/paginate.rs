@@ -37,8 +37,8 @@ async fn fake_with(members: usize) -> (FakeServer, DataArtsClient) {
     let client = client(&fake.endpoint());
     let all: Vec<_> = (0..members)
         .map(|i| PermissionSetMemberCreate {
-            member_id: Some(format!("m{i:05}")),
-            member_name: Some(format!("name{i:05}")),
+            member_id: Some(format!("m{i:05}").parse().unwrap()),
+            member_name: Some(format!("name{i:05}").parse().unwrap()),
             member_type: Some(if i % 3 == 0 {
                 MemberType::UserGroup
             } else {

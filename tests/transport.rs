@@ -26,8 +26,8 @@ use wiremock::{
 
 fn member() -> types::PermissionSetMemberCreate {
     types::PermissionSetMemberCreate {
-        member_id: Some("b43927a45a514e93ba70524b28923500".into()),
-        member_name: Some("common_user".into()),
+        member_id: Some("b43927a45a514e93ba70524b28923500".parse().unwrap()),
+        member_name: Some("common_user".parse().unwrap()),
         member_type: Some(types::MemberType::User),
         workspace: None,
     }
@@ -51,8 +51,13 @@ async fn run_all(da: &DataArtsClient, pm: &ProjectManClient) -> Result<(), Error
     da.update_security_permission_set()
         .permission_set_id(PSET)
         .body_map(|b| {
-            b.name("renamed".to_string())
-                .description("with spaces & symbols".to_string())
+            b.name(types::UpdatePermissionSetRequestBodyName::try_from("renamed").unwrap())
+                .description(
+                    types::UpdatePermissionSetRequestBodyDescription::try_from(
+                        "with spaces & symbols",
+                    )
+                    .unwrap(),
+                )
         })
         .execute()
         .await?;
@@ -418,7 +423,14 @@ async fn refused_connections_are_retried_even_for_post() {
     let err = client
         .batch_add_members_v4()
         .project_id(CODEARTS_PROJECT)
-        .body_map(|b| b.users(vec![]))
+        .body_map(|b| {
+            b.users(vec![
+                huaweicloud_openapi::projectman::types::BatchAddMemberRequestV4 {
+                    role_id: None,
+                    user_id: USER.parse().unwrap(),
+                },
+            ])
+        })
         .execute()
         .await
         .unwrap_err();
@@ -527,7 +539,14 @@ async fn no_content_operations_accept_any_success_status() {
     let done = client
         .batch_add_members_v4()
         .project_id(CODEARTS_PROJECT)
-        .body_map(|b| b.users(vec![]))
+        .body_map(|b| {
+            b.users(vec![
+                huaweicloud_openapi::projectman::types::BatchAddMemberRequestV4 {
+                    role_id: None,
+                    user_id: USER.parse().unwrap(),
+                },
+            ])
+        })
         .execute()
         .await
         .expect("200 instead of 204 still means done");

@@ -18,7 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{handlers::AppState, state::lock};
+use super::state::{lock, AppState};
 use crate::operation::OperationSpec;
 
 /// Something the fake does instead of (or before) answering an operation.

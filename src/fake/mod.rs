@@ -43,8 +43,10 @@
 //! # Ok(()) }
 //! ```
 
+mod dataarts;
 mod faults;
-mod handlers;
+mod gate;
+mod projectman;
 mod state;
 
 pub use faults::{Fault, RecordedRequest, RECORDED_REQUESTS};
@@ -56,8 +58,10 @@ use std::{
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+use axum::{middleware, Router};
+
 use crate::{
-    dataarts::types::{PermissionSet, PermissionSetMember},
+    dataarts::types::{PermissionSet, PermissionSetMember, PermissionSetPermission},
     operation::OperationSpec,
     Error,
 };
@@ -66,6 +70,30 @@ use crate::{
 const OPERATION_TABLES: &[&[OperationSpec]] =
     &[crate::dataarts::OPERATIONS, crate::projectman::OPERATIONS];
 use state::State;
+
+/// The user ID the fake takes every caller for: the creator of every CodeArts project.
+pub const CALLER_USER_ID: &str = state::FAKE_USER_ID;
+
+/// Both services' routes, behind the shared layers: request IDs outermost, then faults (which
+/// may answer instead), then authentication.
+fn router(state: state::AppState) -> Router {
+    Router::new()
+        .merge(dataarts::router())
+        .merge(projectman::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            gate::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            gate::count_and_tag,
+        ))
+        .with_state(state)
+}
 
 /// IAM project ID of the pre-seeded permission set (the documents' example).
 pub const PROJECT_ID: &str = "0833a5737480d53b2f25c010dc1a7b88";
@@ -101,7 +129,7 @@ impl FakeServer {
             PERMISSION_SET_ID,
             "fake_permission_set",
         );
-        let app = handlers::router(state.clone());
+        let app = router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -136,6 +164,7 @@ impl FakeServer {
         permission_set_id: &str,
     ) -> Option<PermissionSet> {
         state::lock(&self.state)
+            .dataarts
             .set(project_id, permission_set_id)
             .map(|s| s.set.clone())
     }
@@ -143,17 +172,33 @@ impl FakeServer {
     /// The permission set's members, in the order they were added.
     pub fn members(&self, project_id: &str, permission_set_id: &str) -> Vec<PermissionSetMember> {
         state::lock(&self.state)
+            .dataarts
             .set(project_id, permission_set_id)
             .map(|s| s.members.clone())
             .unwrap_or_default()
     }
 
-    /// A CodeArts project's members as `(user_id, role_id)`, sorted by user ID.
+    /// A CodeArts project's members as `(user_id, role_id)`, sorted by user ID. A project the
+    /// fake has seen has the caller, [`CALLER_USER_ID`], as its creator (role -1).
     pub fn project_members(&self, project_id: &str) -> Vec<(String, i32)> {
         state::lock(&self.state)
+            .projectman
             .projects
             .get(project_id)
             .map(|m| m.iter().map(|(u, r)| (u.clone(), *r)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The permission set's permissions, in the order they were added.
+    pub fn permissions(
+        &self,
+        project_id: &str,
+        permission_set_id: &str,
+    ) -> Vec<PermissionSetPermission> {
+        state::lock(&self.state)
+            .dataarts
+            .set(project_id, permission_set_id)
+            .map(|s| s.permissions.clone())
             .unwrap_or_default()
     }
 

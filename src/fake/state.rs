@@ -1,34 +1,34 @@
-//! What the fake remembers between requests.
+//! What the fake remembers between requests: one part per service, plus what every request
+//! shares (the request counter, IDs and clock, the key pair, faults).
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use crate::dataarts::types::{PermissionSet, PermissionSetMember};
+use super::{dataarts::DataArtsState, faults::Faults, projectman::ProjectManState};
 
 /// The identity the fake reports as creator and updater.
 pub(super) const FAKE_USER: &str = "fake_user";
+/// The user ID of that identity (a 32-character IAM user ID).
+pub(super) const FAKE_USER_ID: &str = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0";
+/// The account (domain) of that identity.
+pub(super) const FAKE_DOMAIN_ID: &str = "0833a5736980d53b0f22c0102ffcbfc0";
+/// The account name of that identity.
+pub(super) const FAKE_DOMAIN_NAME: &str = "fake_account";
 /// The DataArts instance the fake pretends to be.
 pub(super) const INSTANCE_ID: &str = "dd97167b873d4a79b2aad54d4370a3bc";
 
-pub(super) struct SetState {
-    pub set: PermissionSet,
-    pub members: Vec<PermissionSetMember>,
-    /// Member IDs already in `members`, so adding stays O(1) per member at any size.
-    pub member_ids: HashSet<String>,
-}
+pub(super) type AppState = Arc<Mutex<State>>;
 
 pub(super) struct State {
-    pub sets: HashMap<(String, String), SetState>,
-    /// CodeArts project ID -> user ID -> role ID.
-    pub projects: HashMap<String, BTreeMap<String, i32>>,
+    pub dataarts: DataArtsState,
+    pub projectman: ProjectManState,
     pub requests: usize,
     /// AK/SK pair to verify signatures with, when configured.
     pub key: Option<(String, String)>,
     /// Queued faults, recorded requests, latency.
-    pub faults: super::faults::Faults,
+    pub faults: Faults,
     last_time: i64,
     ids: u64,
 }
@@ -43,11 +43,11 @@ pub(super) fn lock(state: &Arc<Mutex<State>>) -> MutexGuard<'_, State> {
 impl State {
     pub fn new(key: Option<(String, String)>) -> Self {
         State {
-            sets: HashMap::new(),
-            projects: HashMap::new(),
+            dataarts: DataArtsState::default(),
+            projectman: ProjectManState::default(),
             requests: 0,
             key,
-            faults: Default::default(),
+            faults: Faults::default(),
             last_time: 0,
             ids: 0,
         }
@@ -67,37 +67,5 @@ impl State {
     pub fn new_id(&mut self) -> String {
         self.ids += 1;
         format!("{:016x}{:016x}", fastrand::u64(..), self.ids)
-    }
-
-    pub fn set(&self, project_id: &str, id: &str) -> Option<&SetState> {
-        self.sets.get(&(project_id.to_string(), id.to_string()))
-    }
-
-    pub fn set_mut(&mut self, project_id: &str, id: &str) -> Option<&mut SetState> {
-        self.sets.get_mut(&(project_id.to_string(), id.to_string()))
-    }
-
-    pub fn seed_permission_set(&mut self, project_id: &str, id: &str, name: &str) {
-        let now = self.now_ms();
-        let key = (project_id.to_string(), id.to_string());
-        let entry = self.sets.entry(key).or_insert_with(|| SetState {
-            set: PermissionSet {
-                id: Some(id.into()),
-                parent_id: Some("0".into()),
-                project_id: Some(project_id.into()),
-                domain_id: Some("0833a5736980d53b0f22c0102ffcbfc0".into()),
-                instance_id: Some(INSTANCE_ID.into()),
-                type_: Some("COMMON".into()),
-                sync_status: Some("NOT_SYNC".into()),
-                create_time: Some(now),
-                create_user: Some(FAKE_USER.into()),
-                ..Default::default()
-            },
-            members: Vec::new(),
-            member_ids: HashSet::new(),
-        });
-        entry.set.name = Some(name.into());
-        entry.set.update_time = Some(now);
-        entry.set.update_user = Some(FAKE_USER.into());
     }
 }

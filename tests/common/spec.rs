@@ -18,6 +18,19 @@ pub fn load(file: &str) -> OpenAPI {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The parameters the spec's root `x-client-defaults` says the client fills in.
+pub fn client_defaults(spec: &OpenAPI) -> Vec<String> {
+    spec.extensions
+        .get("x-client-defaults")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|d| d.get("name")?.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// One operation with what a conformance test needs of it.
 pub struct Op<'a> {
     pub name: String,
