@@ -1,11 +1,21 @@
 //! IAM v3 (tokens, projects, temporary access keys): the client generated from
 //! `openapi/iam-v3.yaml`, the glue `build.rs` derives from the same spec, and the service client.
+//!
+//! Most users never call IAM themselves: [`PasswordTokenProvider`] gets and renews IAM user
+//! tokens, and the DataArts client looks up its IAM project ID through [`ProjectIdLookup`] when
+//! none is configured.
 
 #[allow(missing_docs, clippy::all, rustdoc::all)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/iam.rs"));
 }
 pub use generated::*;
+
+mod project;
+mod token;
+
+pub use project::ProjectIdLookup;
+pub use token::{PasswordTokenProvider, PasswordTokenProviderBuilder, TotpSource};
 
 use crate::{config::ClientBuilder, endpoint::Service};
 

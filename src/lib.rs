@@ -22,7 +22,7 @@ pub use config::{
     DEFAULT_TOTAL_TIMEOUT,
 };
 pub use dataarts::{DataArts, DataArtsClient, DataArtsClientBuilder};
-pub use error::{Error, ServiceError};
+pub use error::{Error, ProjectIdError, ServiceError};
 pub use execute::{Execute, Response};
 pub use iam::{Iam, IamClient, IamClientBuilder};
 pub use projectman::{ProjectMan, ProjectManClient, ProjectManClientBuilder};
