@@ -42,6 +42,7 @@ pub(super) struct IamState {
     pub(super) keys: HashMap<String, SystemTime>,
     projects: Vec<(String, String)>,
     token_requests: usize,
+    project_requests: usize,
     failing_token_requests: usize,
     forbid_projects: bool,
     issued: u64,
@@ -55,6 +56,7 @@ impl FakeIam {
             keys: HashMap::new(),
             projects: vec![(IAM_REGION.into(), super::PROJECT_ID.into())],
             token_requests: 0,
+            project_requests: 0,
             failing_token_requests: 0,
             forbid_projects: false,
             issued: 0,
@@ -73,6 +75,11 @@ impl FakeIam {
     /// How many token requests (`POST /v3/auth/tokens`) the fake has answered.
     pub fn token_requests(&self) -> usize {
         self.lock().token_requests
+    }
+
+    /// How many project listings (`GET /v3/projects`) the fake has answered.
+    pub fn project_requests(&self) -> usize {
+        self.lock().project_requests
     }
 
     /// Revokes every token issued so far: services answer 401 to them, as after a password change.
@@ -239,6 +246,7 @@ async fn list_projects(
 ) -> Response {
     let mut s = iam.lock();
     let id = s.next_id();
+    s.project_requests += 1;
     if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {
         return with_trace(
             keystone_error(
