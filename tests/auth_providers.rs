@@ -1,4 +1,5 @@
 //! Credentials that get and renew themselves, against the fake's IAM and metadata service.
+#![cfg(feature = "fake")]
 
 mod common;
 
