@@ -30,6 +30,7 @@ const SPECS: &[(&str, &str, &str)] = &[
         "projectman.rs",
         "ProjectManClient",
     ),
+    ("openapi/iam-v3.yaml", "iam.rs", "IamClient"),
 ];
 
 fn main() {

@@ -32,8 +32,8 @@ noise=(
 )
 noise_re=$(IFS='|'; echo "${noise[*]}")
 
-declare -A package=([dataarts-security]=dataarts_security [projectman-v4]=projectman_v4)
-for spec in openapi/dataarts-security.yaml openapi/projectman-v4.yaml; do
+declare -A package=([dataarts-security]=dataarts_security [projectman-v4]=projectman_v4 [iam-v3]=iam_v3)
+for spec in openapi/dataarts-security.yaml openapi/projectman-v4.yaml openapi/iam-v3.yaml; do
   name=$(basename "$spec" .yaml)
 
   log="$out/validate-$name.log"

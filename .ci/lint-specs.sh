@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lints both specs with three independent tools; any error, and any warning, fails.
+# Lints every spec with three independent tools; any error, and any warning, fails.
 #   1. openapi-spec-validator: the OpenAPI 3.0.3 schema, every error reported.
 #   2. spectral, every rule of spectral:oas (.spectral.yaml), failing at severity warn.
 #   3. redocly, recommended-strict (redocly.yaml): the recommended rules with warnings as errors;
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . .ci/tools.sh
 
-specs=(openapi/dataarts-security.yaml openapi/projectman-v4.yaml)
+specs=(openapi/dataarts-security.yaml openapi/projectman-v4.yaml openapi/iam-v3.yaml)
 
 echo "--- openapi-spec-validator $(pip show openapi-spec-validator 2>/dev/null | sed -n 's/^Version: //p')"
 for spec in "${specs[@]}"; do

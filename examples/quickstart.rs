@@ -7,23 +7,31 @@
 //! cargo run --features fake --example quickstart
 //! ```
 //!
-//! With credentials (`HUAWEICLOUD_SDK_AK` + `HUAWEICLOUD_SDK_SK`, or `HUAWEICLOUD_SDK_AUTH_TOKEN`;
-//! `HUAWEICLOUD_SDK_PROJECT_ID`) it runs against Huawei Cloud, or any endpoint you name:
+//! The fake run authenticates as the fake's IAM user with a password: the client gets, caches and
+//! renews an IAM token and takes the project ID from it, as it would against the real cloud.
+//!
+//! With credentials it runs against Huawei Cloud, three ways: `HUAWEICLOUD_SDK_AK` +
+//! `HUAWEICLOUD_SDK_SK`; `HUAWEICLOUD_SDK_AUTH_TOKEN`; or an IAM user and password,
+//! `HUAWEICLOUD_IAM_USER_NAME` + `HUAWEICLOUD_IAM_PASSWORD` + `HUAWEICLOUD_IAM_ACCOUNT_NAME` (the
+//! account the user belongs to; IAM's endpoint from the region, or `HUAWEICLOUD_SDK_IAM_ENDPOINT`).
+//! `HUAWEICLOUD_SDK_PROJECT_ID` is optional: without it the project ID comes from the token, or
+//! IAM is asked for the region's. It runs against any endpoint you name:
 //! `HUAWEICLOUD_SDK_REGION`, or `HUAWEICLOUD_DATAARTS_ENDPOINT` / `HUAWEICLOUD_PROJECTMAN_ENDPOINT`
 //! (which win over the region), plus the IDs it works on: `HUAWEICLOUD_DATAARTS_WORKSPACE`,
 //! `HUAWEICLOUD_DATAARTS_PERMISSION_SET_ID`, `HUAWEICLOUD_DATAARTS_MEMBER_ID`,
 //! `HUAWEICLOUD_PROJECTMAN_PROJECT_ID`, `HUAWEICLOUD_PROJECTMAN_USER_ID`.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use futures::TryStreamExt;
 use huaweicloud_openapi::{
-    auth::Credentials,
+    auth::{Credentials, ProvideCredentials},
     dataarts::types::{
         BatchDeleteRequestBodyIdsItem, MemberOrderBy, MemberType, PermissionSetMemberCreate,
         UpdatePermissionSetRequestBodyDescription,
     },
-    fake::FakeServer,
+    fake::{self, FakeServer},
+    iam::PasswordTokenProvider,
     paginate::Paginate,
     projectman::{
         types::{BatchAddMemberRequestV4, UserId},
@@ -66,14 +74,45 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Environment variables of the IAM user way (no official names exist for these).
+const IAM_USER_NAME: &str = "HUAWEICLOUD_IAM_USER_NAME";
+const IAM_PASSWORD: &str = "HUAWEICLOUD_IAM_PASSWORD";
+const IAM_ACCOUNT_NAME: &str = "HUAWEICLOUD_IAM_ACCOUNT_NAME";
+
 async fn plan() -> Result<Plan, String> {
-    let credentials = Credentials::from_env().map_err(|e| e.to_string())?;
-    let Some(credentials) = credentials else {
-        return fake_plan()
-            .await
-            .map_err(|e| format!("cannot start the fake server: {e}"));
-    };
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let credentials = Credentials::from_env().map_err(|e| e.to_string())?;
+    let user = var(IAM_USER_NAME);
+    let credentials: Arc<dyn ProvideCredentials> = match (credentials, user) {
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "both AK/SK (or a token) and {IAM_USER_NAME} are set: choose one"
+            ))
+        }
+        (Some(c), None) => Arc::new(c),
+        (None, Some(user)) => {
+            let (Some(password), Some(account)) = (var(IAM_PASSWORD), var(IAM_ACCOUNT_NAME)) else {
+                return Err(format!(
+                    "{IAM_USER_NAME} is set, so {IAM_PASSWORD} and {IAM_ACCOUNT_NAME} are needed too"
+                ));
+            };
+            let region = var("HUAWEICLOUD_SDK_REGION")
+                .ok_or("an IAM user needs HUAWEICLOUD_SDK_REGION (the token's project)")?;
+            let token = PasswordTokenProvider::builder()
+                .user(user)
+                .password(password)
+                .account(account)
+                .region(region)
+                .build()
+                .map_err(|e| e.to_string())?;
+            Arc::new(token)
+        }
+        (None, None) => {
+            return fake_plan()
+                .await
+                .map_err(|e| format!("cannot start the fake server: {e}"))
+        }
+    };
     let required = [
         "HUAWEICLOUD_DATAARTS_WORKSPACE",
         "HUAWEICLOUD_DATAARTS_PERMISSION_SET_ID",
@@ -86,9 +125,6 @@ async fn plan() -> Result<Plan, String> {
         .copied()
         .filter(|n| var(n).is_none())
         .collect();
-    if credentials.project_id().is_none() {
-        missing.push("HUAWEICLOUD_SDK_PROJECT_ID");
-    }
     let region = var("HUAWEICLOUD_SDK_REGION");
     let dataarts_endpoint = var("HUAWEICLOUD_DATAARTS_ENDPOINT");
     let projectman_endpoint = var("HUAWEICLOUD_PROJECTMAN_ENDPOINT");
@@ -103,9 +139,12 @@ async fn plan() -> Result<Plan, String> {
     }
     let get = |name: &str| var(name).unwrap_or_default();
     let mut da = DataArtsClient::builder()
-        .credentials(credentials.clone())
+        .credentials_provider(credentials.clone())
         .workspace(get("HUAWEICLOUD_DATAARTS_WORKSPACE"));
-    let mut pm = ProjectManClient::builder().credentials(credentials);
+    if let Some(project) = var("HUAWEICLOUD_SDK_PROJECT_ID") {
+        da = da.project_id(project);
+    }
+    let mut pm = ProjectManClient::builder().credentials_provider(credentials);
     if let Some(r) = &region {
         da = da.region(r);
         pm = pm.region(r);
@@ -136,18 +175,33 @@ async fn fake_plan() -> Result<Plan, Error> {
         "No credentials in the environment: running against the embedded fake at {}",
         fake.endpoint()
     );
-    let credentials = Credentials::token("quickstart-fake-token")?;
+    // The password-token path, as with a real IAM user: the fake's IAM issues the token, and the
+    // DataArts project ID comes from the token's scope (no project ID is configured).
+    let token = PasswordTokenProvider::builder()
+        .user(fake::IAM_USER)
+        .password(fake::IAM_PASSWORD)
+        .account(fake::IAM_ACCOUNT)
+        .region(fake::IAM_REGION)
+        .iam_endpoint(fake.endpoint())
+        .build()?;
+    let dataarts = DataArtsClient::builder()
+        .region(fake::IAM_REGION)
+        .endpoint(fake.endpoint())
+        .credentials_provider(token.clone())
+        .workspace("dd97167b873d4a79b2aad54d4370a3bc")
+        .build()?;
+    let projectman = ProjectManClient::builder()
+        .endpoint(fake.endpoint())
+        .credentials_provider(token.clone())
+        .build()?;
+    println!(
+        "   authenticating as IAM user {:?} of account {:?} with a password",
+        fake::IAM_USER,
+        fake::IAM_ACCOUNT
+    );
     Ok(Plan {
-        dataarts: DataArtsClient::builder()
-            .endpoint(fake.endpoint())
-            .credentials(credentials.clone())
-            .project_id(huaweicloud_openapi::fake::PROJECT_ID)
-            .workspace("dd97167b873d4a79b2aad54d4370a3bc")
-            .build()?,
-        projectman: ProjectManClient::builder()
-            .endpoint(fake.endpoint())
-            .credentials(credentials)
-            .build()?,
+        dataarts,
+        projectman,
         permission_set_id: huaweicloud_openapi::fake::PERMISSION_SET_ID.into(),
         member_id: "b43927a45a514e93ba70524b28923500".into(),
         project_id: "526cefde62004de2b62b5e8dd2c2b3af".into(),

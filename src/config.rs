@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::{
-    auth::Credentials,
+    auth::{Credentials, DefaultChain, ProvideCredentials, SharedProjectResolver, SharedProvider},
     endpoint::{self, Service},
     retry::RetryPolicy,
     transport::{Settings, Transport},
@@ -28,7 +30,11 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 pub struct ClientBuilder<S> {
     pub(crate) region: Option<String>,
     pub(crate) endpoint: Option<String>,
-    pub(crate) credentials: Option<Credentials>,
+    pub(crate) auth: Auth,
+    /// Where IAM answers, for the services that ask it (the DataArts project-ID lookup).
+    pub(crate) iam_endpoint: Option<String>,
+    /// Set by a service whose paths need an IAM project ID that was not configured.
+    pub(crate) project_resolver: Option<SharedProjectResolver>,
     retry: RetryPolicy,
     connect_timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
@@ -46,7 +52,9 @@ impl<S: Default> Default for ClientBuilder<S> {
         ClientBuilder {
             region: None,
             endpoint: None,
-            credentials: None,
+            auth: Auth::DefaultChain,
+            iam_endpoint: None,
+            project_resolver: None,
             retry: RetryPolicy::default(),
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
@@ -75,9 +83,36 @@ impl<S> ClientBuilder<S> {
         self
     }
 
-    /// How requests are authenticated. Without credentials, requests are sent unauthenticated.
+    /// Authenticates every request with these fixed credentials. Without this or
+    /// [`ClientBuilder::credentials_provider`], the client uses the [`DefaultChain`]
+    /// (environment, profile file, instance metadata) at its first request.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.auth = Auth::Static(credentials);
+        self
+    }
+
+    /// Authenticates every attempt with what `provider` answers then: an IAM token by password
+    /// ([`crate::iam::PasswordTokenProvider`]), instance metadata
+    /// ([`crate::auth::MetadataProvider::cached`]), a [`DefaultChain`] set up differently, or
+    /// your own. A 401 answer to credentials the provider can refresh gets one retry with fresh
+    /// ones.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials) -> Self {
+        self.auth = Auth::Provider(Arc::new(provider));
+        self
+    }
+
+    /// Sends every request without any authentication (a proxy that adds it, a test server).
+    /// Never the default: a client without credentials uses the [`DefaultChain`].
+    pub fn without_authentication(mut self) -> Self {
+        self.auth = Auth::None;
+        self
+    }
+
+    /// The IAM endpoint for the IAM calls a client makes on its own (the DataArts project-ID
+    /// lookup). Default: `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else built from the region (see
+    /// [`Service::Iam`]).
+    pub fn iam_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(endpoint.into());
         self
     }
 
@@ -184,8 +219,15 @@ impl<S> ClientBuilder<S> {
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let credentials: Option<SharedProvider> = match std::mem::take(&mut self.auth) {
+            Auth::DefaultChain => Some(Arc::new(DefaultChain::new())),
+            Auth::Static(c) => Some(Arc::new(c)),
+            Auth::Provider(p) => Some(p),
+            Auth::None => None,
+        };
         let transport = Transport::new(Settings {
-            credentials: self.credentials.take(),
+            credentials,
+            project: self.project_resolver.take(),
             endpoint,
             retry: self.retry.clone(),
             attempt_timeout: self.attempt_timeout,
@@ -194,5 +236,27 @@ impl<S> ClientBuilder<S> {
             user_agent,
         });
         Ok((base, http, transport))
+    }
+}
+
+/// How a client authenticates.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Auth {
+    /// Nothing said: the default chain.
+    #[default]
+    DefaultChain,
+    Static(Credentials),
+    Provider(SharedProvider),
+    /// Explicitly none.
+    None,
+}
+
+impl Auth {
+    /// Fixed credentials, when that is what the client was given.
+    pub(crate) fn fixed(&self) -> Option<&Credentials> {
+        match self {
+            Auth::Static(c) => Some(c),
+            _ => None,
+        }
     }
 }

@@ -44,21 +44,28 @@ impl ClientBuilder<DataArts> {
         self
     }
 
-    /// Checks the configuration and builds the client.
+    /// Checks the configuration and builds the client. Without a project ID (here or on fixed
+    /// credentials), the client finds it at its first request: from a token scoped to a
+    /// project, else through IAM (`GET /v3/projects?name=<region>`, see
+    /// [`crate::iam::ProjectIdLookup`]), once per access key and region.
     pub fn build(mut self) -> Result<DataArtsClient, crate::Error> {
         let project = self
             .service
             .project_id
             .clone()
-            .or_else(|| self.credentials.as_ref()?.project_id().map(str::to_owned))
-            .ok_or_else(|| {
-                crate::Error::Config(
-                    "DataArts needs the IAM project ID: set it on the builder or the credentials"
-                        .into(),
-                )
-            })?;
-        let project_id = IamProjectId::try_from(project.as_str())
-            .map_err(|e| crate::Error::Config(format!("project ID: {e}")))?;
+            .or_else(|| self.auth.fixed()?.project_id().map(str::to_owned));
+        let project_id = match &project {
+            Some(p) => Some(
+                IamProjectId::try_from(p.as_str())
+                    .map_err(|e| crate::Error::Config(format!("project ID: {e}")))?,
+            ),
+            None => {
+                self.project_resolver = Some(std::sync::Arc::new(
+                    crate::iam::ProjectIdLookup::for_client(&self)?,
+                ));
+                None
+            }
+        };
         let workspace = self
             .service
             .workspace
@@ -67,9 +74,15 @@ impl ClientBuilder<DataArts> {
             .transpose()
             .map_err(|e| crate::Error::Config(format!("workspace: {e}")))?;
         let (base, http, transport) = self.parts(Service::DataArts)?;
+        let path_project = match &project_id {
+            Some(p) => p.clone(),
+            None => IamProjectId::try_from(crate::transport::PROJECT_ID_PLACEHOLDER)
+                .map_err(|e| crate::Error::Config(format!("project ID: {e}")))?,
+        };
         Ok(DataArtsClient {
             generated: Client::new_with_client(&base, http, transport),
-            project_id,
+            project_id: path_project,
+            configured_project_id: project_id,
             workspace,
         })
     }
@@ -100,7 +113,9 @@ impl ClientBuilder<DataArts> {
 #[derive(Debug, Clone)]
 pub struct DataArtsClient {
     generated: Client,
+    /// What the glue puts in paths: the configured ID, or the placeholder the transport replaces.
     project_id: IamProjectId,
+    configured_project_id: Option<IamProjectId>,
     workspace: Option<WorkspaceId>,
 }
 
@@ -115,8 +130,9 @@ impl DataArtsClient {
         &self.generated
     }
 
-    /// The IAM project ID used in paths.
-    pub fn project_id(&self) -> &IamProjectId {
-        &self.project_id
+    /// The IAM project ID used in paths, when configured (`None`: looked up at the first
+    /// request).
+    pub fn project_id(&self) -> Option<&IamProjectId> {
+        self.configured_project_id.as_ref()
     }
 }

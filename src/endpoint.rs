@@ -16,6 +16,23 @@ pub enum Service {
     DataArts,
     /// CodeArts ProjectMan: `https://projectman-ext.{region}.myhuaweicloud.com`.
     ProjectMan,
+    /// Identity and Access Management: `https://iam.{region}.myhuaweicloud.com`, except in the
+    /// sovereign regions of [`SOVEREIGN_IAM_ENDPOINTS`]; [`ENV_IAM_ENDPOINT`] overrides it.
+    Iam,
+}
+
+/// Official environment variable that overrides the IAM endpoint.
+pub const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
+
+/// Regions whose IAM endpoint is not on `myhuaweicloud.com` (the official IAM region table).
+pub const SOVEREIGN_IAM_ENDPOINTS: &[(&str, &str)] =
+    &[("eu-west-101", "https://iam.eu-west-101.myhuaweicloud.eu")];
+
+/// `HUAWEICLOUD_SDK_IAM_ENDPOINT`, when set and not blank.
+pub(crate) fn iam_endpoint_from_env() -> Option<String> {
+    std::env::var(ENV_IAM_ENDPOINT)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }
 
 impl Service {
@@ -24,6 +41,7 @@ impl Service {
         match self {
             Service::DataArts => "dayu",
             Service::ProjectMan => "projectman-ext",
+            Service::Iam => "iam",
         }
     }
 
@@ -49,6 +67,11 @@ impl Service {
             return Err(Error::Config(format!(
                 "{region:?} is not a region ID (lowercase letters, digits and '-', e.g. cn-north-4)"
             )));
+        }
+        if self == Service::Iam {
+            if let Some((_, e)) = SOVEREIGN_IAM_ENDPOINTS.iter().find(|(r, _)| *r == region) {
+                return Ok((*e).to_owned());
+            }
         }
         Ok(format!(
             "https://{}.{region}.myhuaweicloud.com",
@@ -108,6 +131,23 @@ mod tests {
         assert_eq!(
             Service::DataArts.regional_endpoint("me-east-9").unwrap(),
             "https://dayu.me-east-9.myhuaweicloud.com"
+        );
+    }
+
+    #[test]
+    fn iam_endpoints_follow_the_pattern_except_sovereign_regions() {
+        assert_eq!(
+            Service::Iam.regional_endpoint("cn-north-4").unwrap(),
+            "https://iam.cn-north-4.myhuaweicloud.com"
+        );
+        assert_eq!(
+            Service::Iam.regional_endpoint("eu-west-101").unwrap(),
+            "https://iam.eu-west-101.myhuaweicloud.eu"
+        );
+        // Only IAM has the exception.
+        assert_eq!(
+            Service::DataArts.regional_endpoint("eu-west-101").unwrap(),
+            "https://dayu.eu-west-101.myhuaweicloud.com"
         );
     }
 

@@ -24,6 +24,17 @@ pub enum Error {
     /// header, a request for another origin than the configured endpoint). Nothing was sent.
     #[error("cannot authenticate the request: {0}")]
     Credentials(String),
+    /// No credentials were configured, and none of the default chain's sources (environment,
+    /// profile file, instance metadata) yielded any. Each entry says what was tried and why it
+    /// gave nothing. To send requests without authentication, say so on the builder.
+    #[error("no credentials: {}", .tried.join("; "))]
+    NoCredentials {
+        /// Each source tried, with why it gave nothing.
+        tried: Vec<String>,
+    },
+    /// The IAM project ID of the region could not be found.
+    #[error(transparent)]
+    ProjectId(ProjectIdError),
     /// The service answered with an error status, or with a success status whose body is one of
     /// Huawei Cloud's error shapes.
     #[error(transparent)]
@@ -190,6 +201,48 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// Why the IAM project ID of a region could not be found (`GET /v3/projects?name=<region>`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectIdError {
+    /// The account has no project of that name.
+    #[error("no IAM project named {region:?}{}: check the region, or set the project ID", trace_suffix(.trace_id))]
+    NotFound {
+        /// The region looked up.
+        region: String,
+        /// `X-IAM-Trace-Id` of IAM's answer.
+        trace_id: Option<String>,
+    },
+    /// Several projects have that name.
+    #[error("several IAM projects named {region:?} ({}){}: set the project ID", .ids.join(", "), trace_suffix(.trace_id))]
+    Several {
+        /// The region looked up.
+        region: String,
+        /// Their IDs.
+        ids: Vec<String>,
+        /// `X-IAM-Trace-Id` of IAM's answer.
+        trace_id: Option<String>,
+    },
+    /// IAM answered 403: these credentials may not list IAM projects.
+    #[error("IAM refused to list the projects of {region:?} (403){}: grant the credentials IAM read permission, or set the project ID", trace_suffix(.trace_id))]
+    Forbidden {
+        /// The region looked up.
+        region: String,
+        /// `X-IAM-Trace-Id` (or `X-Request-Id`) of IAM's answer.
+        trace_id: Option<String>,
+    },
+    /// The client has no region to look up (it was built from an endpoint alone).
+    #[error("no IAM project ID is configured and there is no region to look it up: set the project ID or the region")]
+    NoRegion,
+}
+
+fn trace_suffix(trace_id: &Option<String>) -> String {
+    trace_id
+        .as_deref()
+        .map(|id| format!(" (X-IAM-Trace-Id {id})"))
+        .unwrap_or_default()
 }
 
 /// An error answer from the service.

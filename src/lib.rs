@@ -10,6 +10,7 @@ mod error;
 mod execute;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod iam;
 pub mod operation;
 pub mod paginate;
 pub mod projectman;
@@ -21,8 +22,9 @@ pub use config::{
     DEFAULT_TOTAL_TIMEOUT,
 };
 pub use dataarts::{DataArts, DataArtsClient, DataArtsClientBuilder};
-pub use error::{Error, ServiceError};
+pub use error::{Error, ProjectIdError, ServiceError};
 pub use execute::{Execute, Response};
+pub use iam::{Iam, IamClient, IamClientBuilder};
 pub use projectman::{ProjectMan, ProjectManClient, ProjectManClientBuilder};
 
 /// The IAM project ID of DataArts paths and `X-Project-Id`: a different type from

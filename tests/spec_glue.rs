@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use common::spec::{self, as_text, without_nulls};
 use huaweicloud_openapi::{
-    auth::Credentials, dataarts, operation::Glued, projectman, retry::RetryPolicy,
+    auth::Credentials, dataarts, iam, operation::Glued, projectman, retry::RetryPolicy,
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::Value;
@@ -18,6 +18,7 @@ fn glued(service: &str) -> &'static [Glued] {
     match service {
         "dataarts" => dataarts::GLUED,
         "projectman" => projectman::GLUED,
+        "iam" => iam::GLUED,
         other => panic!("no service module {other}: add it to this match"),
     }
 }
@@ -26,6 +27,7 @@ fn operation_names(service: &str) -> Vec<&'static str> {
     let table = match service {
         "dataarts" => dataarts::OPERATIONS,
         "projectman" => projectman::OPERATIONS,
+        "iam" => iam::OPERATIONS,
         other => panic!("no service module {other}"),
     };
     table.iter().map(|op| op.name).collect()
@@ -117,6 +119,11 @@ async fn call_example(
                 .iter()
                 .find(|(n, _)| *n == name)?
                 .1;
+            Some(call(&client).await)
+        }
+        "iam" => {
+            let client = common::iam(uri, credentials, RetryPolicy::disabled());
+            let call = iam::EXAMPLE_CALLS.iter().find(|(n, _)| *n == name)?.1;
             Some(call(&client).await)
         }
         other => panic!("no service module {other}"),

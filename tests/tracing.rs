@@ -82,4 +82,74 @@ async fn secrets_never_reach_errors_or_traces() {
         err.as_service().unwrap().error_code.as_deref(),
         Some("APIGW.0301")
     );
+
+    // The providers that fetch: an IAM token by password (revoked once, so the 401 path runs)
+    // and instance-metadata keys, with everything they print.
+    #[cfg(feature = "fake")]
+    {
+        use huaweicloud_openapi::{
+            auth::{MetadataProvider, ProvideCredentials},
+            fake::{self, FakeServer},
+            iam::PasswordTokenProvider,
+            DataArtsClient,
+        };
+        let fake = FakeServer::start().await.unwrap();
+        let token = PasswordTokenProvider::builder()
+            .user(fake::IAM_USER)
+            .password(fake::IAM_PASSWORD)
+            .account(fake::IAM_ACCOUNT)
+            .region(fake::IAM_REGION)
+            .iam_endpoint(fake.endpoint())
+            .build()
+            .unwrap();
+        let metadata = MetadataProvider::with_endpoint(&fake.endpoint())
+            .unwrap()
+            .cached();
+        let mut printed = String::new();
+        for provider in [
+            Arc::new(token.clone()) as Arc<dyn ProvideCredentials>,
+            Arc::new(metadata.clone()),
+        ] {
+            let client = DataArtsClient::builder()
+                .region(fake::IAM_REGION)
+                .endpoint(fake.endpoint())
+                .workspace(common::WORKSPACE)
+                .project_id(fake::PROJECT_ID)
+                .credentials_provider(provider.clone())
+                .build()
+                .unwrap();
+            let call = || {
+                client
+                    .list_security_permission_set_members()
+                    .permission_set_id(fake::PERMISSION_SET_ID)
+                    .execute()
+            };
+            call().await.unwrap();
+            fake.iam().revoke_tokens();
+            call().await.unwrap();
+            let credentials = provider.provide().await.unwrap();
+            printed += &format!("{client:?} {provider:?} {credentials:?} {credentials:#?}");
+        }
+        let wrong = PasswordTokenProvider::builder()
+            .user(fake::IAM_USER)
+            .password("wrong-password")
+            .account(fake::IAM_ACCOUNT)
+            .region(fake::IAM_REGION)
+            .iam_endpoint(fake.endpoint())
+            .build()
+            .unwrap();
+        let err = wrong.provide().await.unwrap_err();
+        printed += &format!("{err} {err:?} {wrong:?}");
+        let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        for secret in [
+            fake::IAM_PASSWORD,
+            "wrong-password",
+            "fake-iam-token-",
+            "fake-temporary-secret-",
+            "fake-security-token-",
+        ] {
+            assert!(!printed.contains(secret), "{secret}: {printed}");
+            assert!(!logs.contains(secret), "{secret}: {logs}");
+        }
+    }
 }

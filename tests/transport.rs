@@ -597,8 +597,16 @@ async fn configuration_errors_are_typed() {
         matches!(err, Error::Config(ref m) if m.contains("region or an endpoint")),
         "{err}"
     );
-    let err = DataArtsClient::builder()
+    // Without a project ID, a client with a region looks it up at its first request...
+    let client = DataArtsClient::builder()
         .region("cn-north-4")
+        .build()
+        .expect("the project ID is looked up later");
+    assert!(client.project_id().is_none());
+    // ...but fixed credentials without one and no region to look it up cannot work.
+    let err = DataArtsClient::builder()
+        .endpoint("http://127.0.0.1:9")
+        .credentials(Credentials::token(TOKEN).unwrap())
         .build()
         .unwrap_err();
     assert!(
@@ -616,7 +624,7 @@ async fn configuration_errors_are_typed() {
         .credentials(Credentials::token(TOKEN).unwrap().with_project_id(PROJECT))
         .build()
         .expect("project ID from the credentials");
-    assert_eq!(client.project_id().as_str(), PROJECT);
+    assert_eq!(client.project_id().map(|p| p.as_str()), Some(PROJECT));
     // No workspace configured: the call is rejected before anything is sent.
     let err = client
         .list_security_permission_set_members()

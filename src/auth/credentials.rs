@@ -35,6 +35,8 @@ const PROFILE_SECTION: &str = "basic";
 pub struct Credentials {
     kind: Kind,
     project_id: Option<String>,
+    /// When these credentials stop working (`None`: they do not expire, as far as we know).
+    expires_at: Option<SystemTime>,
 }
 
 #[derive(Clone)]
@@ -55,6 +57,7 @@ impl Credentials {
         Ok(Credentials {
             kind: Kind::Token(token.into()),
             project_id: None,
+            expires_at: None,
         })
     }
 
@@ -77,6 +80,7 @@ impl Credentials {
                 security_token: None,
             },
             project_id: None,
+            expires_at: None,
         })
     }
 
@@ -106,6 +110,42 @@ impl Credentials {
     /// The IAM project ID, when one was given.
     pub fn project_id(&self) -> Option<&str> {
         self.project_id.as_deref()
+    }
+
+    /// Sets when these credentials expire; a [`super::CachedProvider`] refreshes them before.
+    pub fn with_expiry(mut self, expires_at: SystemTime) -> Self {
+        self.expires_at = Some(expires_at);
+        self
+    }
+
+    /// When these credentials expire, when known.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// Whether `other` holds the same secret (token, or AK/SK and security token): used to tell
+    /// whether credentials a service refused are still the cached ones.
+    pub(crate) fn same_secret(&self, other: &Credentials) -> bool {
+        match (&self.kind, &other.kind) {
+            (Kind::Token(a), Kind::Token(b)) => a.expose_secret() == b.expose_secret(),
+            (
+                Kind::AkSk {
+                    ak: a,
+                    security_token: ta,
+                    ..
+                },
+                Kind::AkSk {
+                    ak: b,
+                    security_token: tb,
+                    ..
+                },
+            ) => {
+                a == b
+                    && ta.as_ref().map(|t| t.expose_secret())
+                        == tb.as_ref().map(|t| t.expose_secret())
+            }
+            _ => false,
+        }
     }
 
     /// The access key ID of AK/SK credentials (not a secret; the SK is).
@@ -290,6 +330,7 @@ impl fmt::Debug for Credentials {
                 .debug_struct("Credentials::Token")
                 .field("token", &"[REDACTED]")
                 .field("project_id", &self.project_id)
+                .field("expires_at", &self.expires_at.map(super::expiry::format))
                 .finish(),
             Kind::AkSk {
                 ak, security_token, ..
@@ -302,6 +343,7 @@ impl fmt::Debug for Credentials {
                     &security_token.as_ref().map(|_| "[REDACTED]"),
                 )
                 .field("project_id", &self.project_id)
+                .field("expires_at", &self.expires_at.map(super::expiry::format))
                 .finish(),
         }
     }
@@ -334,7 +376,7 @@ mod tests {
         }
         assert_eq!(
             format!("{aksk:?}"),
-            r#"Credentials::AkSk { ak: "AKID", sk: "[REDACTED]", security_token: Some("[REDACTED]"), project_id: Some("p1") }"#
+            r#"Credentials::AkSk { ak: "AKID", sk: "[REDACTED]", security_token: Some("[REDACTED]"), project_id: Some("p1"), expires_at: None }"#
         );
     }
 

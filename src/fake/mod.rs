@@ -46,10 +46,14 @@
 mod dataarts;
 mod faults;
 mod gate;
+mod iam;
+mod metadata;
 mod projectman;
 mod state;
 
 pub use faults::{Fault, RecordedRequest, RECORDED_REQUESTS};
+pub use iam::{FakeIam, IAM_ACCOUNT, IAM_PASSWORD, IAM_REGION, IAM_USER};
+pub use metadata::FakeMetadata;
 
 use std::{
     net::SocketAddr,
@@ -104,6 +108,8 @@ pub const PERMISSION_SET_ID: &str = "fea96c90024711b8bf8d6886407b814b";
 pub struct FakeServer {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    iam: FakeIam,
+    metadata: FakeMetadata,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -129,7 +135,15 @@ impl FakeServer {
             PERMISSION_SET_ID,
             "fake_permission_set",
         );
-        let app = router(state.clone());
+        let iam = FakeIam::new();
+        let metadata = FakeMetadata::new(iam.clone());
+        let app = router(state.clone())
+            .merge(iam::router(iam.clone()))
+            .merge(metadata::router(metadata.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                iam.clone(),
+                iam::check_issued,
+            ));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -142,6 +156,8 @@ impl FakeServer {
         Ok(FakeServer {
             addr,
             state,
+            iam,
+            metadata,
             stop: Some(stop),
             task: Some(task),
         })
@@ -150,6 +166,20 @@ impl FakeServer {
     /// Base URL for both services, e.g. `http://127.0.0.1:40123`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The fake IAM (`/v3/auth/tokens`, `/v3/projects`, `/v3.0/OS-CREDENTIAL/securitytokens` on
+    /// [`FakeServer::endpoint`]): it accepts [`IAM_USER`] / [`IAM_PASSWORD`] / [`IAM_ACCOUNT`],
+    /// knows project [`PROJECT_ID`] as [`IAM_REGION`], and makes every service refuse (401) its
+    /// tokens and temporary keys once expired or revoked.
+    pub fn iam(&self) -> &FakeIam {
+        &self.iam
+    }
+
+    /// The fake instance metadata service (`/openstack/latest/securitykey` on
+    /// [`FakeServer::endpoint`]).
+    pub fn metadata(&self) -> &FakeMetadata {
+        &self.metadata
     }
 
     /// Adds (or renames) a permission set that later calls can use.

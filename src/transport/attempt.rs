@@ -7,11 +7,12 @@ use std::{
 };
 
 use progenitor_client::OperationInfo;
-use reqwest::header::USER_AGENT;
+use reqwest::{header::USER_AGENT, StatusCode};
 use tracing::Instrument;
 
-use super::{authorize, body, Settings, Transport};
+use super::{authorize, body, project, Settings, Transport};
 use crate::{
+    auth::Credentials,
     call,
     operation::OperationSpec,
     retry::{is_retryable_status, Failure},
@@ -69,24 +70,47 @@ impl Transport {
         prepare(settings, &mut request);
         let deadline = settings.total_timeout.map(|t| started + t);
         let method = request.method().clone();
+        let first = authorize::current(settings).await?;
+        let project = project::fill(settings, &mut request, first.as_ref()).await?;
+        let mut credentials = first;
         let mut original = Some(request);
-        let mut attempt = 0u32;
+        // `attempt` counts what the retry policy sees; the one retry after a 401 with fresh
+        // credentials is extra.
+        let (mut attempt, mut sent, mut fresh_after_401) = (0u32, 0u32, false);
         loop {
             attempt += 1;
-            span.record("attempt", attempt);
-            let last = attempt >= settings.retry.max_attempts;
+            sent += 1;
+            span.record("attempt", sent);
+            let last = attempt >= settings.retry.max_attempts && fresh_after_401;
             let this = next_copy(&mut original, last)?;
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let timeout = match (settings.attempt_timeout, remaining) {
                 (Some(a), Some(r)) => Some(a.min(r)),
                 (a, r) => a.or(r),
             };
-            let outcome = one_attempt(settings, client, this, timeout, started).await;
+            let used = match credentials.take() {
+                Some(c) => Some(c),
+                None => authorize::current(settings).await?,
+            };
+            let used = with_project(used, project.as_deref());
+            let outcome =
+                one_attempt(settings, client, this, used.as_ref(), timeout, started).await;
             let (failure, asked_wait) = match &outcome {
                 Attempt::Answer(answer) => {
                     span.record("status", answer.status.as_u16());
                     if let Some(id) = &answer.request_id {
                         span.record("request_id", id.as_str());
+                    }
+                    if answer.status == StatusCode::UNAUTHORIZED
+                        && !fresh_after_401
+                        && refused(settings, used.as_ref())
+                    {
+                        tracing::debug!(
+                            "401 with credentials that can be refreshed: one retry with fresh ones"
+                        );
+                        fresh_after_401 = true;
+                        attempt -= 1;
+                        continue;
                     }
                     if !is_retryable_status(answer.status) {
                         return finish(outcome);
@@ -116,6 +140,22 @@ impl Transport {
             tracing::debug!(?failure, ?wait, attempt, "retrying");
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// Tells the provider its credentials were refused; true when a retry with fresh ones can help.
+fn refused(settings: &Settings, used: Option<&Credentials>) -> bool {
+    match (&settings.credentials, used) {
+        (Some(provider), Some(used)) => provider.invalidate(used),
+        _ => false,
+    }
+}
+
+/// Credentials that carry the looked-up project ID, for `X-Project-Id`.
+fn with_project(credentials: Option<Credentials>, project: Option<&str>) -> Option<Credentials> {
+    match (credentials, project) {
+        (Some(c), Some(p)) if c.project_id().is_none() => Some(c.with_project_id(p)),
+        (c, _) => c,
     }
 }
 
@@ -152,10 +192,12 @@ async fn one_attempt(
     settings: &Settings,
     client: &reqwest::Client,
     mut request: reqwest::Request,
+    credentials: Option<&Credentials>,
     timeout: Option<Duration>,
     started: Instant,
 ) -> Attempt {
-    if let Err(error) = authorize::authorize(settings, &mut request, SystemTime::now()) {
+    if let Err(error) = authorize::authorize(settings, &mut request, credentials, SystemTime::now())
+    {
         return Attempt::Failed { error, retry: None };
     }
     // Status and request ID as soon as the headers arrive, so that a body that breaks or stalls

@@ -1,17 +1,27 @@
-//! Per-attempt authorization: credentials go only to the configured endpoint's origin.
+//! Per-attempt authorization: the provider's current credentials, sent only to the configured
+//! endpoint's origin.
 
 use std::time::SystemTime;
 
 use reqwest::Url;
 
 use super::Settings;
-use crate::Error;
+use crate::{auth::Credentials, Error};
+
+/// The credentials for the next attempt: cheap when the provider has fresh ones cached.
+pub(super) async fn current(settings: &Settings) -> Result<Option<Credentials>, Error> {
+    match &settings.credentials {
+        Some(provider) => provider.provide().await.map(Some),
+        None => Ok(None),
+    }
+}
 
 /// Adds the credentials' headers (and the signature) to one attempt. A request for any origin
 /// other than the configured endpoint's is refused before anything is attached or sent.
 pub(super) fn authorize(
     settings: &Settings,
     request: &mut reqwest::Request,
+    credentials: Option<&Credentials>,
     now: SystemTime,
 ) -> Result<(), Error> {
     if !same_origin(request.url(), &settings.endpoint) {
@@ -21,7 +31,7 @@ pub(super) fn authorize(
             origin(&settings.endpoint)
         )));
     }
-    match &settings.credentials {
+    match credentials {
         Some(credentials) => credentials.authorize(request, now),
         None => Ok(()),
     }
@@ -46,15 +56,18 @@ mod tests {
     use super::*;
     use crate::{auth::Credentials, retry::RetryPolicy};
 
+    fn credentials() -> Credentials {
+        Credentials::ak_sk("AK", "SK")
+            .unwrap()
+            .with_security_token("ST")
+            .unwrap()
+            .with_project_id("p")
+    }
+
     fn settings(endpoint: &str) -> Settings {
         Settings {
-            credentials: Some(
-                Credentials::ak_sk("AK", "SK")
-                    .unwrap()
-                    .with_security_token("ST")
-                    .unwrap()
-                    .with_project_id("p"),
-            ),
+            credentials: Some(std::sync::Arc::new(credentials())),
+            project: None,
             endpoint: Url::parse(endpoint).unwrap(),
             retry: RetryPolicy::default(),
             attempt_timeout: Some(Duration::from_secs(1)),
@@ -66,7 +79,12 @@ mod tests {
 
     fn attempt(endpoint: &str, url: &str) -> (Result<(), Error>, reqwest::Request) {
         let mut request = reqwest::Client::new().get(url).build().unwrap();
-        let result = authorize(&settings(endpoint), &mut request, SystemTime::now());
+        let result = authorize(
+            &settings(endpoint),
+            &mut request,
+            Some(&credentials()),
+            SystemTime::now(),
+        );
         (result, request)
     }
 

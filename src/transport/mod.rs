@@ -2,9 +2,11 @@
 //!
 //! The generated clients carry a [`Transport`] as their inner value; each service's
 //! `ClientHooks` impl hands every request to it together with the operation's
-//! [`OperationSpec`]. Before sending, the request is checked against the spec's bounds. Then
-//! each attempt is authorized afresh (`authorize.rs`: credentials only for the configured
-//! endpoint's origin), sent without following redirects, and its body buffered under a size limit
+//! [`OperationSpec`]. Before sending, the request is checked against the spec's bounds, and a
+//! project ID left to look up is filled in (`project.rs`). Then each attempt is authorized
+//! afresh with the provider's current credentials (`authorize.rs`: credentials only for the
+//! configured endpoint's origin; a 401 to refreshable credentials gets one retry with fresh
+//! ones), sent without following redirects, and its body buffered under a size limit
 //! and the attempt's timeout (`body.rs`); the loop in `attempt.rs` decides about retries. What the
 //! transport learns (status, request ID, a typed failure) goes to the per-call record in
 //! `call.rs`, where [`crate::Execute`] picks it up.
@@ -12,13 +14,22 @@
 mod attempt;
 mod authorize;
 mod body;
+mod project;
+
+pub(crate) use project::PROJECT_ID_PLACEHOLDER;
 
 use std::{sync::Arc, time::Duration};
 
 use progenitor_client::OperationInfo;
 use reqwest::{header::HeaderValue, Url};
 
-use crate::{auth::Credentials, call, operation::OperationSpec, retry::RetryPolicy, Error};
+use crate::{
+    auth::{SharedProjectResolver, SharedProvider},
+    call,
+    operation::OperationSpec,
+    retry::RetryPolicy,
+    Error,
+};
 
 /// Response header carrying the service's request ID.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -29,7 +40,11 @@ pub struct Transport(Arc<Settings>);
 
 #[derive(Debug)]
 pub(crate) struct Settings {
-    pub credentials: Option<Credentials>,
+    /// Where each attempt's credentials come from; `None` sends requests unauthenticated (an
+    /// explicit choice on the builder).
+    pub credentials: Option<SharedProvider>,
+    /// Finds the IAM project ID when the service client left a placeholder in the path.
+    pub project: Option<SharedProjectResolver>,
     /// The configured endpoint: credentials go to its origin and nowhere else.
     pub endpoint: Url,
     pub retry: RetryPolicy,
@@ -44,8 +59,8 @@ impl Transport {
         Transport(Arc::new(settings))
     }
 
-    /// The credentials requests are authenticated with, if any.
-    pub fn credentials(&self) -> Option<&Credentials> {
+    /// The provider of the credentials requests are authenticated with, if any.
+    pub fn credentials_provider(&self) -> Option<&SharedProvider> {
         self.0.credentials.as_ref()
     }
 

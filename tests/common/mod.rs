@@ -9,7 +9,7 @@ pub mod spec;
 use std::time::Duration;
 
 use huaweicloud_openapi::{
-    auth::Credentials, retry::RetryPolicy, DataArtsClient, ProjectManClient,
+    auth::Credentials, retry::RetryPolicy, DataArtsClient, IamClient, ProjectManClient,
 };
 
 /// The documents' example IAM project ID.
@@ -51,6 +51,16 @@ pub fn dataarts(uri: &str, credentials: Credentials, retry: RetryPolicy) -> Data
 /// A ProjectMan client for `uri`.
 pub fn projectman(uri: &str, credentials: Credentials, retry: RetryPolicy) -> ProjectManClient {
     ProjectManClient::builder()
+        .endpoint(uri)
+        .credentials(credentials)
+        .retry_policy(retry)
+        .build()
+        .expect("valid configuration")
+}
+
+/// An IAM client for `uri`.
+pub fn iam(uri: &str, credentials: Credentials, retry: RetryPolicy) -> IamClient {
+    IamClient::builder()
         .endpoint(uri)
         .credentials(credentials)
         .retry_policy(retry)

@@ -10,6 +10,7 @@ use serde_json::Value;
 pub const SPECS: &[(&str, &str)] = &[
     ("dataarts-security.yaml", "dataarts"),
     ("projectman-v4.yaml", "projectman"),
+    ("iam-v3.yaml", "iam"),
 ];
 
 pub fn load(file: &str) -> OpenAPI {

@@ -1,0 +1,47 @@
+//! The IAM project ID of a client that was not given one: looked up before the first attempt
+//! and put where the service module left [`PROJECT_ID_PLACEHOLDER`] in the path.
+
+use super::Settings;
+use crate::{auth::Credentials, Error};
+
+/// The path segment a service client writes when its project ID is to be looked up. It is never
+/// sent: the transport replaces it, or fails the call.
+pub(crate) const PROJECT_ID_PLACEHOLDER: &str = "huaweicloud-openapi-project-id-to-resolve";
+
+/// Replaces the placeholder in `request`'s path with the project ID for `credentials`; returns
+/// that ID (for `X-Project-Id`), or `None` when the path has no placeholder.
+pub(super) async fn fill(
+    settings: &Settings,
+    request: &mut reqwest::Request,
+    credentials: Option<&Credentials>,
+) -> Result<Option<String>, Error> {
+    let has_placeholder = request
+        .url()
+        .path_segments()
+        .is_some_and(|mut s| s.any(|seg| seg == PROJECT_ID_PLACEHOLDER));
+    if !has_placeholder {
+        return Ok(None);
+    }
+    let id = match (
+        credentials.and_then(Credentials::project_id),
+        &settings.project,
+    ) {
+        (Some(id), _) => id.to_owned(),
+        (None, Some(resolver)) => match credentials {
+            Some(credentials) => resolver.resolve(credentials).await?,
+            None => return Err(Error::Config(
+                "the IAM project ID cannot be looked up without credentials: set it on the builder"
+                    .into(),
+            )),
+        },
+        (None, None) => return Err(Error::ProjectId(crate::ProjectIdError::NoRegion)),
+    };
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let path = request.url().path().replace(
+        &format!("/{PROJECT_ID_PLACEHOLDER}"),
+        &format!("/{encoded}"),
+    );
+    request.url_mut().set_path(&path);
+    Ok(Some(id))
+}
