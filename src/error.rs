@@ -259,6 +259,9 @@ pub struct ServiceError {
     pub error_msg: Option<String>,
     /// The body as received (possibly truncated at the configured limit).
     pub body: Bytes,
+    /// The response headers, when the answer got that far intact (`Retry-After`, IAM's
+    /// `X-IAM-Trace-Id`, ...).
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl ServiceError {
@@ -279,7 +282,14 @@ impl ServiceError {
             error_code,
             error_msg,
             body,
+            headers: Default::default(),
         }
+    }
+
+    /// The same error, with the response headers it came with.
+    pub fn with_headers(mut self, headers: reqwest::header::HeaderMap) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// A success answer whose body is really an error: a JSON object with an error code and a

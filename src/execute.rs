@@ -121,12 +121,11 @@ fn map_error<E>(error: progenitor_client::Error<E>, mut call: CallRecord) -> Err
         return *failure;
     }
     let facts = call.response.take().unwrap_or_default();
-    let service_error = |status: StatusCode, body: Option<bytes::Bytes>| {
-        Error::from(ServiceError::from_parts(
-            status,
-            facts.request_id.clone(),
-            body.unwrap_or_default(),
-        ))
+    let service_error = |status: StatusCode, body: Option<bytes::Bytes>, headers: HeaderMap| {
+        Error::from(
+            ServiceError::from_parts(status, facts.request_id.clone(), body.unwrap_or_default())
+                .with_headers(headers),
+        )
     };
     match error {
         P::InvalidRequest(msg) => Error::InvalidRequest(msg),
@@ -139,10 +138,12 @@ fn map_error<E>(error: progenitor_client::Error<E>, mut call: CallRecord) -> Err
                 source: e,
             }
         }
-        P::ErrorResponse(rv) => service_error(rv.status(), call.error_body),
-        P::UnexpectedResponse(response) if !response.status().is_success() => {
-            service_error(response.status(), call.error_body)
-        }
+        P::ErrorResponse(rv) => service_error(rv.status(), call.error_body, rv.headers().clone()),
+        P::UnexpectedResponse(response) if !response.status().is_success() => service_error(
+            response.status(),
+            call.error_body,
+            response.headers().clone(),
+        ),
         P::UnexpectedResponse(response) => Error::Decode {
             status: response.status(),
             request_id: facts.request_id,
@@ -150,7 +151,9 @@ fn map_error<E>(error: progenitor_client::Error<E>, mut call: CallRecord) -> Err
             body: Default::default(),
         },
         P::InvalidResponsePayload(body, e) => match facts.status {
-            Some(status) if !status.is_success() => service_error(status, call.error_body),
+            Some(status) if !status.is_success() => {
+                service_error(status, call.error_body, HeaderMap::new())
+            }
             status => Error::Decode {
                 status: status.unwrap_or(StatusCode::OK),
                 request_id: facts.request_id,

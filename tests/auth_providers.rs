@@ -312,11 +312,11 @@ async fn a_client_with_ak_sk_and_a_region_looks_up_its_project_id() {
         matches!(
             &err,
             Error::ProjectId(ProjectIdError::Forbidden {
-                trace_id: Some(_),
+                trace_id: Some(id),
                 ..
-            })
+            }) if id.starts_with("fake-iam-trace-")
         ),
-        "{err}"
+        "the 403 quotes IAM's trace ID, not the request ID: {err}"
     );
     fake.iam().forbid_project_listing(false);
     let nowhere = DataArtsClient::builder()

@@ -144,10 +144,14 @@ fn keystone_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// IAM answers with its own trace ID beside the gateway's request ID; the two differ, so tests can
+/// tell which one an error quotes.
 fn with_trace(mut response: Response, id: u64) -> Response {
-    let trace = format!("fake-iam-trace-{id:08}");
-    for name in ["x-iam-trace-id", "x-request-id"] {
-        if let Ok(v) = trace.parse() {
+    for (name, value) in [
+        ("x-iam-trace-id", format!("fake-iam-trace-{id:08}")),
+        ("x-request-id", format!("fake-iam-request-{id:08}")),
+    ] {
+        if let Ok(v) = value.parse() {
             response.headers_mut().insert(name, v);
         }
     }

@@ -82,9 +82,15 @@ impl ProjectIdLookup {
         {
             Ok(answer) => answer,
             Err(e) if e.status() == Some(reqwest::StatusCode::FORBIDDEN) => {
+                let trace_id = e
+                    .as_service()
+                    .and_then(|s| s.headers.get(TRACE_ID_HEADER))
+                    .and_then(|v| v.to_str().ok())
+                    .or_else(|| e.request_id())
+                    .map(str::to_owned);
                 return Err(Error::ProjectId(ProjectIdError::Forbidden {
                     region,
-                    trace_id: e.request_id().map(str::to_owned),
+                    trace_id,
                 }));
             }
             Err(e) => return Err(e),

@@ -129,7 +129,7 @@ impl Buffered {
             &self.body,
             own_fields,
         ) {
-            return Err(e.into());
+            return Err(e.with_headers(self.headers.clone()).into());
         }
         if std::str::from_utf8(&self.body).is_err() {
             // JSON is UTF-8; a body that is not cannot be trusted in the fields we skip either.
