@@ -68,7 +68,7 @@ python3 -m venv "$out/smoke-venv"
 "$out/smoke-venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   "$out/python/dataarts-security" "$out/python/projectman-v4"
 cargo build --quiet --features fake --example fake_server
-target/debug/examples/fake_server >"$out/fake.out" &
+"${CARGO_TARGET_DIR:-target}"/debug/examples/fake_server >"$out/fake.out" &
 fake_pid=$!
 trap 'kill $fake_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q '^http://' "$out/fake.out" 2>/dev/null && break; sleep 0.1; done

@@ -16,7 +16,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-target/debug/examples/fake_server >"$work/fake.out" &
+"${CARGO_TARGET_DIR:-target}"/debug/examples/fake_server >"$work/fake.out" &
 pids+=($!)
 for _ in $(seq 50); do grep -q '^http://' "$work/fake.out" 2>/dev/null && break; sleep 0.1; done
 fake=$(head -n1 "$work/fake.out")
@@ -52,7 +52,7 @@ env HUAWEICLOUD_SDK_AUTH_TOKEN=prism-token HUAWEICLOUD_SDK_PROJECT_ID=$project \
   HUAWEICLOUD_DATAARTS_MEMBER_ID=b43927a45a514e93ba70524b28923500 \
   HUAWEICLOUD_PROJECTMAN_PROJECT_ID=526cefde62004de2b62b5e8dd2c2b3af \
   HUAWEICLOUD_PROJECTMAN_USER_ID=665b542eb4c14b53a15ead449f28b0ba \
-  target/debug/examples/quickstart
+  "${CARGO_TARGET_DIR:-target}"/debug/examples/quickstart
 
 sleep 1  # let Prism flush its log
 after=$(grep -Ec "$flagged" "$work/prism-dataarts.log")
