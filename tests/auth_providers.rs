@@ -294,10 +294,12 @@ async fn a_client_with_ak_sk_and_a_region_looks_up_its_project_id() {
     let client = build("LOOKUPAK1");
     list(&client).await.expect("the project ID was found");
     list(&client).await.unwrap();
+    // Another client of the same account and region shares the lookup.
+    list(&build("LOOKUPAK1")).await.unwrap();
     assert_eq!(
         fake.iam().project_requests(),
         1,
-        "cached per access key and region"
+        "cached per access key and region, for the whole process"
     );
     let listed = fake
         .recorded_requests()

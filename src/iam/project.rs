@@ -1,6 +1,10 @@
 //! The IAM project ID of a region, looked up once per access key and region.
 
-use std::{collections::HashMap, fmt, sync::Mutex};
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{Mutex, MutexGuard, OnceLock},
+};
 
 use futures::future::BoxFuture;
 
@@ -13,15 +17,26 @@ use crate::{
 };
 
 /// Finds the IAM project ID of a region as the official SDKs do: `GET {iam}/v3/projects?name=
-/// <region>` with the client's own credentials; exactly one project is the answer, cached per
-/// access key and region. Credentials that carry a project ID (a token scoped to a project)
+/// <region>` with the client's own credentials; exactly one project is the answer, cached for
+/// the whole process per IAM endpoint, access key and region (every client of the same account
+/// and region shares one lookup, as with the official SDKs). Credentials that carry a project ID (a token scoped to a project)
 /// answer without a lookup. Failures are [`Error::ProjectId`]: no project, several (their IDs),
 /// or a 403 (the credentials may not read IAM projects), each with IAM's trace ID.
 pub struct ProjectIdLookup {
     region: Option<String>,
     endpoint: Option<String>,
     http: reqwest::Client,
-    cache: Mutex<HashMap<(String, String), String>>,
+}
+
+/// Project IDs found so far: (IAM endpoint, access key, region) -> project ID.
+type Found = HashMap<(String, String, String), String>;
+
+fn found() -> MutexGuard<'static, Found> {
+    static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
+    FOUND
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 impl ProjectIdLookup {
@@ -35,7 +50,6 @@ impl ProjectIdLookup {
             region,
             endpoint: endpoint.or_else(crate::endpoint::iam_endpoint_from_env),
             http,
-            cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -60,10 +74,11 @@ impl ProjectIdLookup {
             .clone()
             .ok_or(Error::ProjectId(ProjectIdError::NoRegion))?;
         let key = (
+            self.endpoint.clone().unwrap_or_default(),
             credentials.access_key().unwrap_or("token").to_owned(),
             region.clone(),
         );
-        if let Some(id) = self.lock().get(&key) {
+        if let Some(id) = found().get(&key) {
             return Ok(id.clone());
         }
         let mut iam = IamClient::builder()
@@ -111,7 +126,7 @@ impl ProjectIdLookup {
         match ids.as_slice() {
             [id] => {
                 tracing::debug!(region, "found the IAM project ID");
-                self.lock().insert(key, id.clone());
+                found().insert(key, id.clone());
                 Ok(id.clone())
             }
             [] => Err(Error::ProjectId(ProjectIdError::NotFound {
@@ -126,9 +141,6 @@ impl ProjectIdLookup {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), String>> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
-    }
 
     /// The IAM endpoint asked, when it can be named.
     pub fn endpoint(&self) -> Option<String> {
