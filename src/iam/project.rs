@@ -141,7 +141,6 @@ impl ProjectIdLookup {
         }
     }
 
-
     /// The IAM endpoint asked, when it can be named.
     pub fn endpoint(&self) -> Option<String> {
         match (&self.endpoint, &self.region) {
