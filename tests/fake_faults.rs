@@ -1,4 +1,5 @@
 //! The fake's fault injection and request recording, as a user's own tests would use them.
+#![cfg(feature = "fake")]
 
 use std::time::{Duration, Instant};
 

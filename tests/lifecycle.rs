@@ -1,34 +1,18 @@
 //! The whole membership lifecycle through the crate's clients against the fake: permission sets
 //! created, found and deleted with what they hold; members added, listed page by page, removed;
 //! project roles changed; the services' limits answered as documented.
+#![cfg(feature = "fake")]
 
 mod common;
 
 use futures::TryStreamExt;
 use huaweicloud_openapi::{
-    auth::Credentials,
     dataarts::types as da,
-    fake::{self, FakeServer, CALLER_USER_ID},
+    fake::{self, CALLER_USER_ID},
     paginate::Paginate,
     projectman::{types as pm, Role},
-    retry::RetryPolicy,
-    DataArtsClient, Error, Execute, ProjectManClient,
+    DataArtsClient, Error, Execute,
 };
-
-async fn clients() -> (FakeServer, DataArtsClient, ProjectManClient) {
-    let fake = FakeServer::start().await.unwrap();
-    let token = Credentials::token(common::TOKEN).unwrap();
-    let da = DataArtsClient::builder()
-        .endpoint(fake.endpoint())
-        .credentials(token.clone())
-        .project_id(fake::PROJECT_ID)
-        .workspace(common::WORKSPACE)
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    let pm = common::projectman(&fake.endpoint(), token, RetryPolicy::disabled());
-    (fake, da, pm)
-}
 
 fn member(i: usize) -> da::PermissionSetMemberCreate {
     da::PermissionSetMemberCreate {
@@ -59,7 +43,7 @@ fn service_code(error: &Error) -> Option<&str> {
 
 #[tokio::test]
 async fn permission_sets_are_created_found_listed_and_deleted_with_what_they_hold() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     let parent = create_set(&da, "team", "0").await;
     let child = create_set(&da, "team_readers", &parent).await;
     let shown = da
@@ -131,7 +115,7 @@ async fn permission_sets_are_created_found_listed_and_deleted_with_what_they_hol
 
 #[tokio::test]
 async fn members_are_added_walked_page_by_page_and_removed() {
-    let (_fake, da, _) = clients().await;
+    let (_fake, da, _) = common::fake_clients().await;
     let set = create_set(&da, "many", "0").await;
     let all: Vec<_> = (0..250).map(member).collect();
     for chunk in all.chunks(100) {
@@ -201,7 +185,7 @@ async fn members_are_added_walked_page_by_page_and_removed() {
 
 #[tokio::test]
 async fn permissions_are_granted_changed_appended_and_revoked() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     let set = create_set(&da, "data", "0").await;
     let granted = da
         .create_security_permission_set_permission()
@@ -274,7 +258,7 @@ async fn permissions_are_granted_changed_appended_and_revoked() {
 
 #[tokio::test]
 async fn project_members_and_roles_through_every_operation() {
-    let (fake, _, pm) = clients().await;
+    let (fake, _, pm) = common::fake_clients().await;
     let project = common::CODEARTS_PROJECT;
     let users: Vec<String> = (0..120).map(|i| format!("{i:032x}")).collect();
     for chunk in users.chunks(50) {
@@ -381,7 +365,7 @@ async fn project_members_and_roles_through_every_operation() {
 
 #[tokio::test]
 async fn the_services_limits_hold_before_sending_and_in_the_fake() {
-    let (fake, da, pm) = clients().await;
+    let (fake, da, pm) = common::fake_clients().await;
     // ProjectMan pages: at most 100, and the paginator refuses more before sending.
     let error = pm
         .list_project_members_v4()

@@ -1,38 +1,22 @@
 //! Membership as code against the fake: every plan kind, idempotence, a partial failure then
 //! resumed, a concurrent change detected, the safety refusals, chunks at the batch limits.
+#![cfg(feature = "fake")]
 
 mod common;
 
 use std::collections::BTreeMap;
 
 use huaweicloud_openapi::{
-    auth::Credentials,
     dataarts::types as da,
-    fake::{self, FakeServer, Fault, CALLER_USER_ID},
+    fake::{self, Fault, CALLER_USER_ID},
     projectman::{types as pm, Role},
     reconcile::{
         self, DesiredMember, DesiredPermissionSet, DesiredProject, ReconcileError, Safety,
     },
-    retry::RetryPolicy,
-    DataArtsClient, Error, Execute, ProjectManClient,
+    Error, Execute,
 };
 
 const PROJECT: &str = common::CODEARTS_PROJECT;
-
-async fn clients() -> (FakeServer, DataArtsClient, ProjectManClient) {
-    let fake = FakeServer::start().await.unwrap();
-    let token = Credentials::token(common::TOKEN).unwrap();
-    let da = DataArtsClient::builder()
-        .endpoint(fake.endpoint())
-        .credentials(token.clone())
-        .project_id(fake::PROJECT_ID)
-        .workspace(common::WORKSPACE)
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    let pm = common::projectman(&fake.endpoint(), token, RetryPolicy::disabled());
-    (fake, da, pm)
-}
 
 fn user(i: usize) -> DesiredMember {
     DesiredMember::user(format!("{i:032x}"), format!("user_{i:05}"))
@@ -73,7 +57,7 @@ fn relaxed() -> Safety {
 
 #[tokio::test]
 async fn permission_set_plans_add_remove_keep_and_apply_to_an_empty_plan() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     let plan = reconcile::plan_permission_set(&da, &desired_set(0..10, true))
         .await
         .unwrap();
@@ -148,7 +132,7 @@ async fn permission_set_plans_add_remove_keep_and_apply_to_an_empty_plan() {
 
 #[tokio::test]
 async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     let plan = reconcile::plan_permission_set(&da, &desired_set(0..250, true))
         .await
         .unwrap();
@@ -205,7 +189,7 @@ async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
 
 #[tokio::test]
 async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     reconcile::apply_permission_set(
         &da,
         &reconcile::plan_permission_set(&da, &desired_set(0..4, true))
@@ -256,7 +240,7 @@ async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
 
 #[tokio::test]
 async fn large_removals_need_an_override() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..10, true))
         .await
         .unwrap();
@@ -297,7 +281,7 @@ async fn large_removals_need_an_override() {
 
 #[tokio::test]
 async fn removals_are_chunked_at_the_spec_s_batch_limit() {
-    let (fake, da, _) = clients().await;
+    let (fake, da, _) = common::fake_clients().await;
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..201, true))
         .await
         .unwrap();
@@ -327,7 +311,7 @@ async fn removals_are_chunked_at_the_spec_s_batch_limit() {
 
 #[tokio::test]
 async fn project_plans_add_change_roles_remove_and_chunk_at_fifty() {
-    let (fake, _, pm) = clients().await;
+    let (fake, _, pm) = common::fake_clients().await;
     fake.record_requests(1_000);
     let plan = reconcile::plan_project(
         &pm,
@@ -392,7 +376,7 @@ async fn project_plans_add_change_roles_remove_and_chunk_at_fifty() {
 
 #[tokio::test]
 async fn the_creator_and_the_last_manager_are_protected() {
-    let (fake, _, pm) = clients().await;
+    let (fake, _, pm) = common::fake_clients().await;
     let start = desired_project([(0, Role::ProjectManager), (1, Role::Developer)], true);
     let plan = reconcile::plan_project(&pm, &start).await.unwrap();
     reconcile::apply_project(&pm, &plan, &Safety::default(), 2)

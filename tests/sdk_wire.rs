@@ -3,6 +3,7 @@
 //! captured by `tests/fixtures/sdk/capture_requests.py` against a loopback server; the crate sends
 //! each operation through its spec-derived example call, whose values are the same documented
 //! examples the capture used.
+#![cfg(feature = "spec-examples")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Driven by the specs themselves: every operation in `openapi/` has its glue, and every
 //! operation whose inputs have examples goes out as the examples say and decodes the example
 //! answer. An operation added to a spec with examples is tested here without new test code.
+#![cfg(feature = "spec-examples")]
 
 mod common;
 

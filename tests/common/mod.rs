@@ -67,3 +67,26 @@ pub fn iam(uri: &str, credentials: Credentials, retry: RetryPolicy) -> IamClient
         .build()
         .expect("valid configuration")
 }
+
+/// A fresh fake and clients for both services on it, with the fake's seeded project and
+/// permission set, a token, and no retries.
+#[cfg(feature = "fake")]
+pub async fn fake_clients() -> (
+    huaweicloud_openapi::fake::FakeServer,
+    DataArtsClient,
+    ProjectManClient,
+) {
+    use huaweicloud_openapi::fake::{self, FakeServer};
+    let fake = FakeServer::start().await.expect("the fake starts");
+    let token = Credentials::token(TOKEN).expect("a token");
+    let da = DataArtsClient::builder()
+        .endpoint(fake.endpoint())
+        .credentials(token.clone())
+        .project_id(fake::PROJECT_ID)
+        .workspace(WORKSPACE)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("valid configuration");
+    let pm = projectman(&fake.endpoint(), token, RetryPolicy::disabled());
+    (fake, da, pm)
+}
