@@ -138,6 +138,7 @@ async fn found(client: &DataArtsClient, set: &str) -> Result<Vec<FoundMember>, E
         .list_security_permission_set_members()
         .permission_set_id(set)
         .paginate(super::PAGE as u32)
+        .concurrency(super::LISTING_CONCURRENCY)
         .max_items(super::MAX_MEMBERS)
         .max_pages(super::MAX_MEMBERS)
         .items()

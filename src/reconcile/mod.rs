@@ -59,6 +59,9 @@ const MAX_MEMBERS: u64 = 1_000_000;
 /// Page size of the listings plan and apply make.
 const PAGE: usize = 100;
 
+/// Pages a listing fetches at once after the first has told the total.
+const LISTING_CONCURRENCY: usize = 4;
+
 /// Calls a listing of `members` took.
 fn listing_calls(members: usize) -> usize {
     members.div_ceil(PAGE).max(1)

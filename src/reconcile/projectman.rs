@@ -103,6 +103,7 @@ async fn found(client: &ProjectManClient, project: &str) -> Result<BTreeMap<Stri
         .list_project_members_v4()
         .project_id(project)
         .paginate(super::PAGE as u32)
+        .concurrency(super::LISTING_CONCURRENCY)
         .max_items(super::MAX_MEMBERS)
         .max_pages(super::MAX_MEMBERS)
         .items()
