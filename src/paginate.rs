@@ -14,13 +14,13 @@
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use huaweicloud_openapi::{dataarts::types::MemberType, paginate::Paginate, DataArtsClient};
+//! use huaweicloud_openapi::{paginate::Paginate, DataArtsClient};
 //!
 //! # async fn run(client: &DataArtsClient) -> Result<(), huaweicloud_openapi::Error> {
 //! let users: Vec<_> = client
 //!     .list_security_permission_set_members()
 //!     .permission_set_id("fea96c90024711b8bf8d6886407b814b")
-//!     .member_type(MemberType::User)
+//!     .member_type("USER") // checked against the spec's enum before anything is sent
 //!     .paginate(100)
 //!     .concurrency(4)
 //!     .items()
