@@ -803,3 +803,61 @@ async fn pagination_stops_at_its_caps_without_a_total_or_with_a_huge_one() {
         );
     }
 }
+
+/// Runs every operation of both services that has an example call against `url`, with both
+/// credential kinds, and returns each one's result by name.
+#[cfg(feature = "spec-examples")]
+async fn every_operation(url: &str) -> Vec<(String, Result<serde_json::Value, Error>)> {
+    use huaweicloud_openapi::{dataarts, projectman};
+    let mut results = Vec::new();
+    for (kind, credentials) in credential_kinds() {
+        let c = clients(url, credentials, fast_retries(), Duration::from_secs(5));
+        for (name, call) in dataarts::EXAMPLE_CALLS {
+            results.push((format!("{kind} {name}"), call(&c.da).await));
+        }
+        for (name, call) in projectman::EXAMPLE_CALLS {
+            results.push((format!("{kind} {name}"), call(&c.pm).await));
+        }
+    }
+    assert!(results.len() >= 2 * 24, "{} calls", results.len());
+    results
+}
+
+#[cfg(feature = "spec-examples")]
+#[tokio::test]
+async fn no_operation_follows_a_redirect_or_takes_an_error_body_for_success() {
+    let elsewhere = Hostile::start("127.0.0.2", |_, _| response(200, "", b"{}")).await;
+    let location = format!("{}/steal", elsewhere.url());
+    let redirecting = Hostile::start("127.0.0.1", move |_, _| {
+        response(307, &format!("location: {location}\r\n"), b"")
+    })
+    .await;
+    for (name, result) in every_operation(&redirecting.url()).await {
+        match result {
+            Err(Error::Redirect { status, .. }) => assert_eq!(status.as_u16(), 307, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!(
+        elsewhere.received().is_empty(),
+        "the other host received nothing"
+    );
+
+    let disguised = Hostile::start("127.0.0.1", |_, _| {
+        response(
+            200,
+            "",
+            br#"{"error_code":"APIGW.0308","error_msg":"throttled"}"#,
+        )
+    })
+    .await;
+    for (name, result) in every_operation(&disguised.url()).await {
+        let error = result.expect_err(&name);
+        assert_eq!(
+            error.as_service().and_then(|s| s.error_code.as_deref()),
+            Some("APIGW.0308"),
+            "{name}: {error:?}"
+        );
+        no_secret_in(&error);
+    }
+}
