@@ -8,7 +8,7 @@ use std::{
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::{batch_limit, run_chunks, ApplyReport, ReconcileError, Safety};
+use super::{batches, run_chunks, ApplyReport, ReconcileError, Safety};
 use crate::{
     dataarts::{self, types},
     paginate::Paginate,
@@ -253,14 +253,13 @@ pub async fn apply_permission_set(
         }
     }
 
-    let add_limit = batch_limit(
+    let chunks = batches(
+        &pending_add,
         dataarts::OPERATIONS,
         "BatchCreateSecurityPermissionSetMembers",
         "/members",
         100,
     );
-    let chunks: Vec<Vec<(DesiredMember, types::PermissionSetMemberCreate)>> =
-        pending_add.chunks(add_limit).map(<[_]>::to_vec).collect();
     run_chunks(
         chunks,
         concurrency,
@@ -278,16 +277,13 @@ pub async fn apply_permission_set(
     )
     .await;
 
-    let remove_limit = batch_limit(
+    let chunks = batches(
+        &pending_remove,
         dataarts::OPERATIONS,
         "BatchDeleteSecurityPermissionSetMembers",
         "/ids",
         100,
     );
-    let chunks: Vec<Vec<FoundMember>> = pending_remove
-        .chunks(remove_limit)
-        .map(<[_]>::to_vec)
-        .collect();
     run_chunks(
         chunks,
         concurrency,

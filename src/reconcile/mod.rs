@@ -211,6 +211,20 @@ fn batch_limit(table: &[OperationSpec], name: &str, pointer: &str, fallback: usi
         .max(1)
 }
 
+/// `items` in chunks of the batch limit `batch_limit` finds for the operation.
+fn batches<C: Clone>(
+    items: &[C],
+    table: &[OperationSpec],
+    name: &str,
+    pointer: &str,
+    fallback: usize,
+) -> Vec<Vec<C>> {
+    items
+        .chunks(batch_limit(table, name, pointer, fallback))
+        .map(<[C]>::to_vec)
+        .collect()
+}
+
 /// Chunks of changes sent `concurrency` at a time; each chunk's result goes to the report.
 async fn run_chunks<C, F, Fut>(
     chunks: Vec<Vec<C>>,

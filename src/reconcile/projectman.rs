@@ -8,7 +8,7 @@ use std::{
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::{batch_limit, run_chunks, ApplyReport, ReconcileError, Safety};
+use super::{batch_limit, batches, run_chunks, ApplyReport, ReconcileError, Safety};
 use crate::{
     paginate::Paginate,
     projectman::{self, types, Role},
@@ -252,8 +252,13 @@ pub async fn apply_project(
             pending_add.push((user.clone(), request));
         }
     }
-    let add_limit = batch_limit(projectman::OPERATIONS, "BatchAddMembersV4", "/users", 50);
-    let chunks = pending_add.chunks(add_limit).map(<[_]>::to_vec).collect();
+    let chunks = batches(
+        &pending_add,
+        projectman::OPERATIONS,
+        "BatchAddMembersV4",
+        "/users",
+        50,
+    );
     run_chunks(
         chunks,
         concurrency,
@@ -330,16 +335,13 @@ pub async fn apply_project(
             report.already_done.push(format!("- {user}"));
         }
     }
-    let remove_limit = batch_limit(
+    let chunks = batches(
+        &pending_remove,
         projectman::OPERATIONS,
         "BatchDeleteMembersV4",
         "/user_ids",
         50,
     );
-    let chunks = pending_remove
-        .chunks(remove_limit)
-        .map(<[_]>::to_vec)
-        .collect();
     run_chunks(
         chunks,
         concurrency,
