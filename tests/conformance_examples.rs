@@ -147,3 +147,22 @@ fn requests_reject_what_the_documents_forbid() {
     assert!("".parse::<da::PermissionSetId>().is_err());
     assert!("".parse::<da::WorkspaceId>().is_err());
 }
+
+#[test]
+fn every_role_name_is_a_role_id_of_the_same_value() {
+    use huaweicloud_openapi::projectman::Role;
+    let values: Vec<i64> = Role::ALL.iter().map(|r| r.value()).collect();
+    assert_eq!(
+        values,
+        [-1, 3, 4, 5, 6, 7, 8, 9],
+        "the spec's enum, in its order"
+    );
+    for role in Role::ALL {
+        // The derived conversion would panic for a name that is not a value of the enum.
+        let id = pm::RoleId::from(role);
+        assert_eq!(i64::from(*id), role.value(), "{role:?}");
+        assert_eq!(Role::from_value(role.value()), Some(role));
+    }
+    assert_eq!(Role::from_value(2), None);
+    assert_eq!(format!("{:?}", Role::from_value(4)), "Some(Developer)");
+}

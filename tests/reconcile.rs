@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use huaweicloud_openapi::{
     dataarts::types as da,
     fake::{self, Fault, CALLER_USER_ID},
-    projectman::{types as pm, Role},
+    projectman::Role,
     reconcile::{
         self, DesiredMember, DesiredPermissionSet, DesiredProject, ReconcileError, Safety,
     },
@@ -422,5 +422,4 @@ async fn the_creator_and_the_last_manager_are_protected() {
         "{error}"
     );
     assert_eq!(fake.project_members(PROJECT).len(), 3);
-    let _ = pm::RoleId::from(Role::Viewer);
 }
