@@ -8,7 +8,10 @@
 //! progenitor's `Error::Custom` with the same message. This module depends on nothing but
 //! [`Error`], so both sides can use it without knowing each other.
 
-use std::{cell::RefCell, future::Future};
+use std::{
+    cell::{Cell, RefCell},
+    future::Future,
+};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -25,6 +28,8 @@ pub(crate) struct CallRecord {
     /// A failure the transport already typed; it wins over whatever progenitor reports. Boxed:
     /// the record is swapped in and out of the task-local on every poll.
     pub failure: Option<Box<Error>>,
+    /// Attempts sent on the wire for this call, retries included.
+    pub attempts: u32,
 }
 
 /// Status and request ID of a response, kept even when its body later breaks.
@@ -36,6 +41,27 @@ pub(crate) struct ResponseFacts {
 
 tokio::task_local! {
     static CALL: RefCell<CallRecord>;
+    /// Attempts of every call made inside a [`counted`] scope.
+    static COUNTED: Cell<u64>;
+}
+
+/// For the attempt loop: one more attempt of the current call goes on the wire. Counted in the
+/// call's record and in the enclosing [`counted`] scope, if any.
+pub(crate) fn attempted() {
+    note(|c| c.attempts += 1);
+    let _ = COUNTED.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Runs `future` and returns, with its output, how many attempts the calls it made put on the
+/// wire (retries included, whether the calls succeeded or failed). Scopes do not nest: an inner
+/// scope's attempts are its own.
+pub(crate) async fn counted<T>(future: impl Future<Output = T>) -> (T, u64) {
+    COUNTED
+        .scope(Cell::new(0), async {
+            let output = future.await;
+            (output, COUNTED.with(Cell::get))
+        })
+        .await
 }
 
 /// Runs `future` (a generated `send()`) with an empty record and returns both.

@@ -17,6 +17,8 @@ use crate::{
 pub struct Response<T> {
     /// progenitor's value, kept whole: it already owns the status and headers.
     inner: ResponseValue<T>,
+    /// Attempts the transport sent for this call.
+    attempts: u32,
 }
 
 impl<T> Response<T> {
@@ -41,6 +43,13 @@ impl<T> Response<T> {
     pub fn headers(&self) -> &HeaderMap {
         self.inner.headers()
     }
+
+    /// How many attempts the transport sent for this call, retries included (1 when the first
+    /// one succeeded); what a call costs against a quota. 0 for a response not made by
+    /// [`Execute::execute`].
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
 }
 
 impl<T> Deref for Response<T> {
@@ -54,6 +63,7 @@ impl<T: Clone> Clone for Response<T> {
     fn clone(&self) -> Self {
         Response {
             inner: ResponseValue::new((*self.inner).clone(), self.status(), self.headers().clone()),
+            attempts: self.attempts,
         }
     }
 }
@@ -63,6 +73,7 @@ impl<T: fmt::Debug> fmt::Debug for Response<T> {
         f.debug_struct("Response")
             .field("status", &self.status())
             .field("request_id", &self.request_id())
+            .field("attempts", &self.attempts)
             .field("value", &*self.inner)
             .finish()
     }
@@ -83,7 +94,7 @@ type Sent<T, E> = Result<ResponseValue<T>, progenitor_client::Error<E>>;
 
 impl<T> From<ResponseValue<T>> for Response<T> {
     fn from(inner: ResponseValue<T>) -> Self {
-        Response { inner }
+        Response { inner, attempts: 0 }
     }
 }
 
@@ -93,7 +104,10 @@ pub(crate) async fn run<T, E>(
     // Boxed: the generated future holds the whole transport; moving it into the task-local
     // scope by value would copy it.
     let (result, record) = call::scoped(Box::pin(send)).await;
-    result.map(Response::from).map_err(|e| map_error(e, record))
+    let attempts = record.attempts;
+    result
+        .map(|inner| Response { inner, attempts })
+        .map_err(|e| map_error(e, record))
 }
 
 /// For operations documented as 204 No Content: any 2xx answer means success, so a gateway that
@@ -105,10 +119,14 @@ pub(crate) async fn run_no_content<E>(
     // Boxed: the generated future holds the whole transport; moving it into the task-local
     // scope by value would copy it.
     let (result, record) = call::scoped(Box::pin(send)).await;
+    let attempts = record.attempts;
     match result {
-        Ok(value) => Ok(value.into()),
+        Ok(inner) => Ok(Response { inner, attempts }),
         Err(progenitor_client::Error::UnexpectedResponse(r)) if r.status().is_success() => {
-            Ok(ResponseValue::new((), r.status(), r.headers().clone()).into())
+            Ok(Response {
+                inner: ResponseValue::new((), r.status(), r.headers().clone()),
+                attempts,
+            })
         }
         Err(e) => Err(map_error(e, record)),
     }

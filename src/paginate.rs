@@ -12,6 +12,15 @@
 //! With [`Paginator::concurrency`] the pages after the first are fetched concurrently (results
 //! stay in order); memory stays bounded by page size times concurrency, whatever the total.
 //!
+//! Offset listings over a list that changes while it is read (or that the service sorts
+//! unstably) can repeat an item and hide another, with every page the right length and the total
+//! unchanged. Give the walk an item key ([`Paginator::key`]) and it also refuses a key seen twice
+//! and a list with fewer distinct keys than its total: such errors are
+//! [inconsistencies](is_inconsistent), and reading the list again is the cure. A page whose call
+//! fails with a retryable error can be fetched again in place ([`Paginator::retry_pages`]),
+//! without restarting the walk, and [`Paginator::max_offset`] turns a list longer than the
+//! operation can show into a clear error at the first page.
+//!
 //! ```no_run
 //! use futures::TryStreamExt;
 //! use huaweicloud_openapi::{paginate::Paginate, DataArtsClient};
@@ -33,7 +42,7 @@
 //! `x-pagination` (`items`, `total`, and optionally `max_limit` and `offset_multiple_of_limit`, as
 //! ProjectMan's member list needs), so a list operation is paginated by editing its spec.
 
-use std::{future::Future, pin::Pin};
+use std::{collections::HashMap, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use futures::{stream, Stream, StreamExt};
 
@@ -148,14 +157,48 @@ pub trait Paginate: OffsetPaged + Sized {
 
 impl<R: OffsetPaged> Paginate for R {}
 
+/// What identifies an item of a list, for the consistency checks of [`Paginator::key`].
+pub type ItemKey<T> = Arc<dyn Fn(&T) -> String + Send + Sync>;
+
 /// Walks a list operation page by page. Nothing is fetched until the stream is polled.
-#[derive(Debug, Clone)]
-pub struct Paginator<R> {
+#[derive(Clone)]
+pub struct Paginator<R: OffsetPaged> {
     request: R,
     page_size: u32,
     concurrency: usize,
     max_pages: u64,
     max_items: u64,
+    max_offset: Option<u64>,
+    key: Option<ItemKey<R::Item>>,
+    page_retries: u32,
+    retry_delay: Duration,
+}
+
+impl<R: OffsetPaged + fmt::Debug> fmt::Debug for Paginator<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Paginator")
+            .field("request", &self.request)
+            .field("page_size", &self.page_size)
+            .field("concurrency", &self.concurrency)
+            .field("max_pages", &self.max_pages)
+            .field("max_items", &self.max_items)
+            .field("max_offset", &self.max_offset)
+            .field("key", &self.key.is_some())
+            .field("page_retries", &self.page_retries)
+            .finish()
+    }
+}
+
+/// Marks the [`Error::Pagination`] messages that say the list moved while it was read, rather
+/// than that it is malformed or too long: see [`is_inconsistent`].
+const INCONSISTENT: &str = "inconsistent listing: ";
+
+/// True when `error` says a listing did not add up in a way that reading it again may cure: an
+/// item key seen twice, fewer distinct keys than the total, a total that changed, a page that
+/// repeats the previous one or ends early. Caps, page-size and offset limits are not: reading
+/// again gives the same error.
+pub fn is_inconsistent(error: &Error) -> bool {
+    matches!(error, Error::Pagination { message, .. } if message.starts_with(INCONSISTENT))
 }
 
 /// Pages a walk fetches at most unless raised with [`Paginator::max_pages`].
@@ -177,7 +220,38 @@ impl<R: OffsetPaged> Paginator<R> {
             concurrency: 1,
             max_pages: DEFAULT_MAX_PAGES,
             max_items: DEFAULT_MAX_ITEMS,
+            max_offset: None,
+            key: None,
+            page_retries: 0,
+            retry_delay: Duration::from_millis(100),
         }
+    }
+
+    /// Checks that every item's `key` is new to the walk and that the list holds as many
+    /// distinct keys as its total: an offset listing over a list that changes can repeat an
+    /// item and hide another while every page has the right length. A walk that fails the check
+    /// stops with an [inconsistency](is_inconsistent) naming the key and both offsets. The keys
+    /// seen are kept for the whole walk (bounded by [`Paginator::max_items`]).
+    pub fn key<K: ToString>(mut self, key: impl Fn(&R::Item) -> K + Send + Sync + 'static) -> Self {
+        self.key = Some(Arc::new(move |item| key(item).to_string()));
+        self
+    }
+
+    /// Fetches a page whose call fails with a [retryable](Error::is_retryable) error up to `n`
+    /// more times, waiting `delay`, then twice as long each time, in place: the pages already
+    /// read are kept. Default 0 (the client's own retries still apply to every call).
+    pub fn retry_pages(mut self, n: u32, delay: Duration) -> Self {
+        self.page_retries = n;
+        self.retry_delay = delay;
+        self
+    }
+
+    /// The largest `offset` the operation accepts (ProjectMan's member list: 10,000). A list
+    /// whose total needs a larger one cannot be read whole: the walk stops at the first page
+    /// with an error that says so, instead of failing somewhere in the middle.
+    pub fn max_offset(mut self, offset: u64) -> Self {
+        self.max_offset = Some(offset);
+        self
     }
 
     /// After the first page has told the total, fetch up to `n` pages at once (in order).
@@ -210,6 +284,10 @@ impl<R: OffsetPaged> Paginator<R> {
             concurrency: self.concurrency,
             max_pages: self.max_pages,
             max_items: self.max_items,
+            max_offset: self.max_offset,
+            key: self.key,
+            keys: HashMap::new(),
+            retry: (self.page_retries, self.retry_delay),
             request: self.request,
             next_offset: 0,
             total: None,
@@ -244,6 +322,12 @@ struct Walk<'a, R: OffsetPaged> {
     concurrency: usize,
     max_pages: u64,
     max_items: u64,
+    max_offset: Option<u64>,
+    key: Option<ItemKey<R::Item>>,
+    /// Every key seen, with the offset of the page it was on.
+    keys: HashMap<String, u64>,
+    /// Extra attempts for a page that fails with a retryable error, and the first wait.
+    retry: (u32, Duration),
     next_offset: u64,
     /// The total the first page reported.
     total: Option<u64>,
@@ -264,6 +348,32 @@ fn fail<T>(offset: u64, request_id: Option<&str>, message: String) -> Result<T, 
         offset,
         request_id: request_id.map(str::to_owned),
     })
+}
+
+/// [`fail`] for what reading the list again may cure (see [`is_inconsistent`]).
+fn inconsistent<T>(offset: u64, request_id: Option<&str>, message: String) -> Result<T, Error> {
+    fail(offset, request_id, format!("{INCONSISTENT}{message}"))
+}
+
+/// Fetches the page at `offset`, again after a retryable failure while `retry` allows.
+async fn fetch<R: OffsetPaged>(
+    request: R,
+    offset: u64,
+    limit: u32,
+    (retries, delay): (u32, Duration),
+) -> Result<Page<R::Item>, Error> {
+    let mut attempt = 0;
+    loop {
+        match request.clone().fetch_page(offset, limit).await {
+            Err(e) if attempt < retries && e.is_retryable() => {
+                let wait = delay.saturating_mul(1 << attempt.min(16));
+                tracing::debug!(offset, attempt, ?wait, error = %e, "fetching the page again");
+                attempt += 1;
+                tokio::time::sleep(wait).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
@@ -287,7 +397,7 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
                 let offset = self.next_offset;
                 (
                     offset,
-                    self.request.clone().fetch_page(offset, self.limit).await,
+                    fetch(self.request.clone(), offset, self.limit, self.retry).await,
                 )
             }
         };
@@ -357,9 +467,10 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
         let request = self.request.clone();
         let offsets = (self.next_offset..cap).step_by(self.limit as usize);
         let limit = self.limit;
+        let retry = self.retry;
         let futures = offsets.map(move |offset| -> PageFuture<'a, R::Item> {
             let request = request.clone();
-            Box::pin(async move { (offset, request.fetch_page(offset, limit).await) })
+            Box::pin(async move { (offset, fetch(request, offset, limit, retry).await) })
         });
         self.ahead = Some(Box::pin(stream::iter(futures).buffered(self.concurrency)));
     }
@@ -391,13 +502,24 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
         match (self.total, reported) {
             (Some(before), now) if now != Some(before) => {
                 let now = now.map_or("nothing".into(), |n| n.to_string());
-                return fail(
+                return inconsistent(
                     offset,
                     id,
                     format!("the total changed from {before} to {now}"),
                 );
             }
-            (None, now) if self.fetched == 1 => self.total = now,
+            (None, now) if self.fetched == 1 => {
+                self.total = now;
+                if let (Some(total), Some(max)) = (now, self.max_offset) {
+                    let readable = max.saturating_add(limit);
+                    if total > readable {
+                        return fail(offset, id, format!(
+                            "the list holds {total} items, but this operation reads at most {readable} \
+                             (offset at most {max}, {limit} a page): it cannot be read whole"
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
         let signature = (
@@ -406,14 +528,15 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
             page.items.len(),
         );
         if len > 0 && self.previous.as_ref() == Some(&signature) {
-            return fail(offset, id, "the page repeats the previous page".into());
+            return inconsistent(offset, id, "the page repeats the previous page".into());
         }
         self.previous = Some(signature);
+        self.check_keys(offset, id, &page.items)?;
         self.seen += len;
         let finished = match self.total {
             Some(total) => {
                 if self.seen > total {
-                    return fail(
+                    return inconsistent(
                         offset,
                         id,
                         format!(
@@ -424,14 +547,14 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
                 }
                 let end = offset + len;
                 if end < total && len == 0 {
-                    return fail(
+                    return inconsistent(
                         offset,
                         id,
                         format!("an empty page before the reported total of {total}"),
                     );
                 }
                 if end < total && len < limit {
-                    return fail(offset, id, format!(
+                    return inconsistent(offset, id, format!(
                         "a short page ({len} items where {limit} were asked for) before the reported total of {total}"
                     ));
                 }
@@ -439,6 +562,42 @@ impl<'a, R: OffsetPaged + 'a> Walk<'a, R> {
             }
             None => len < limit,
         };
+        if finished && self.key.is_some() {
+            if let Some(total) = self.total {
+                let distinct = self.keys.len() as u64;
+                if distinct < total {
+                    return inconsistent(
+                        offset,
+                        id,
+                        format!("{distinct} distinct items where the total is {total}"),
+                    );
+                }
+            }
+        }
         Ok((page, finished))
+    }
+
+    /// With an item key: every key of the page is new to the walk.
+    fn check_keys(
+        &mut self,
+        offset: u64,
+        id: Option<&str>,
+        items: &[R::Item],
+    ) -> Result<(), Error> {
+        let Some(key) = &self.key else {
+            return Ok(());
+        };
+        for item in items {
+            let k = key(item);
+            if let Some(first) = self.keys.get(&k) {
+                return inconsistent(
+                    offset,
+                    id,
+                    format!("the item {k} is listed twice, on the pages at offsets {first} and {offset}"),
+                );
+            }
+            self.keys.insert(k, offset);
+        }
+        Ok(())
     }
 }

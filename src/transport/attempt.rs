@@ -80,6 +80,7 @@ impl Transport {
         loop {
             attempt += 1;
             sent += 1;
+            call::attempted();
             span.record("attempt", sent);
             let last = attempt >= settings.retry.max_attempts && fresh_after_401;
             let this = next_copy(&mut original, last)?;
