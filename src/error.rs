@@ -91,10 +91,6 @@ pub enum Error {
         /// `X-Request-Id` of that page's response, when known.
         request_id: Option<String>,
     },
-    /// A reconciliation plan was not applied: the list changed since planning, or the plan is
-    /// not safe to apply without an override (see [`crate::reconcile`]).
-    #[error(transparent)]
-    Reconcile(#[from] crate::reconcile::ReconcileError),
     /// The service answered with a success status, but the body is not what the API describes.
     #[error("cannot decode the {status} response{}: {message}", request_id_suffix(.request_id))]
     Decode {

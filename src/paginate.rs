@@ -350,6 +350,17 @@ fn fail<T>(offset: u64, request_id: Option<&str>, message: String) -> Result<T, 
     })
 }
 
+/// An [inconsistency](is_inconsistent) found outside the paginator, e.g. by a caller that checks
+/// keys across a whole listing of its own: the error carries `message`, the offset and the
+/// request ID like the paginator's own.
+pub fn inconsistent_listing(message: impl fmt::Display, offset: u64, request_id: Option<String>) -> Error {
+    Error::Pagination {
+        message: format!("{INCONSISTENT}{message}"),
+        offset,
+        request_id,
+    }
+}
+
 /// [`fail`] for what reading the list again may cure (see [`is_inconsistent`]).
 fn inconsistent<T>(offset: u64, request_id: Option<&str>, message: String) -> Result<T, Error> {
     fail(offset, request_id, format!("{INCONSISTENT}{message}"))

@@ -1,5 +1,6 @@
 //! The fake DataArts Security: permission sets, their members and permissions, and the
-//! data-source helpers, with real state.
+//! data-source helpers, with real state. [`FakeServer::shift_permission_set_member_pages`] makes
+//! member listings behave like an offset list that changes while it is read.
 
 use std::collections::{HashMap, HashSet};
 
@@ -40,6 +41,19 @@ pub(super) struct SetState {
 #[derive(Default)]
 pub(super) struct DataArtsState {
     pub sets: HashMap<(String, String), SetState>,
+    /// Member-list pages still to answer as if the list had shifted.
+    shifted_pages: usize,
+}
+
+impl super::FakeServer {
+    /// Answers the next `pages` permission set member-list pages at an offset above 0 as if the
+    /// list had shifted by one since the page before: each starts one member early, repeating
+    /// the previous page's last member, and the list's last member is never listed (the total
+    /// stays right). What an offset listing over a list that changes, or is sorted unstably,
+    /// does.
+    pub fn shift_permission_set_member_pages(&self, pages: usize) {
+        lock(&self.state).dataarts.shifted_pages = pages;
+    }
 }
 
 impl DataArtsState {
@@ -443,7 +457,12 @@ async fn list_members(
     let member_type: Option<MemberType> = q.parsed(INVALID_QUERY, "member_type")?;
     let order: Option<MemberOrderBy> = q.parsed(INVALID_QUERY, "order_by")?;
     let ascending = q.flag(INVALID_QUERY, "order_by_asc")?;
-    let s = lock(&state);
+    let mut s = lock(&state);
+    let shift = offset > 0 && s.dataarts.shifted_pages > 0;
+    if shift {
+        s.dataarts.shifted_pages -= 1;
+    }
+    let offset = offset - i64::from(shift);
     let set = s
         .dataarts
         .set(&project_id, &set_id)

@@ -1,7 +1,15 @@
 //! The fake CodeArts ProjectMan: project members and their roles, with real state. The caller
 //! is the creator (role -1) of every project it touches.
+//!
+//! A project holds at most 1,000 members (the CodeArts Req constraints page): an add that would
+//! pass the limit is refused whole with 400 and `PM.00000004` (a code the fake makes up; the
+//! documents give none). What the documents say the batch add does quietly can be provoked:
+//! [`FakeServer::set_known_users`] makes it skip user IDs it does not know, and
+//! [`FakeServer::set_grantable_roles`] makes it give role 7 for a role the caller may not grant,
+//! both without an error. [`FakeServer::shift_project_member_pages`] makes listings behave like
+//! an offset list that changes while it is read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use axum::{
     body::Bytes,
@@ -32,6 +40,40 @@ const DEFAULT_ROLE: i32 = 7;
 #[derive(Default)]
 pub(super) struct ProjectManState {
     pub projects: HashMap<String, BTreeMap<String, i32>>,
+    /// When set, the only user IDs the batch add accepts; it skips others without an error.
+    known_users: Option<HashSet<String>>,
+    /// When set, the roles the caller may grant; the batch add gives 7 for others.
+    grantable: Option<BTreeSet<i32>>,
+    /// Member-list pages still to answer as if the list had shifted (see
+    /// [`FakeServer::shift_project_member_pages`]).
+    shifted_pages: usize,
+}
+
+/// Members a project may have.
+const MAX_MEMBERS: usize = 1_000;
+
+impl super::FakeServer {
+    /// Makes the ProjectMan batch add skip, without an error, every user ID not in `users` (the
+    /// caller is always known), as the document says it does for incorrect user IDs; `None`
+    /// accepts every well-formed ID again.
+    pub fn set_known_users(&self, users: Option<Vec<String>>) {
+        lock(&self.state).projectman.known_users = users.map(|u| u.into_iter().collect());
+    }
+
+    /// Makes the ProjectMan batch add give role 7 (participant), without an error, for any role
+    /// not in `roles`, as the document says it does for a role beyond the caller's permission;
+    /// `None` grants every role again.
+    pub fn set_grantable_roles(&self, roles: Option<Vec<i32>>) {
+        lock(&self.state).projectman.grantable = roles.map(|r| r.into_iter().collect());
+    }
+
+    /// Answers the next `pages` project member-list pages at an offset above 0 as if the list
+    /// had shifted by one since the page before: each starts one member early, repeating the
+    /// previous page's last member, and the list's last member is never listed (the total stays
+    /// right). What an offset listing over a list that changes, or is sorted unstably, does.
+    pub fn shift_project_member_pages(&self, pages: usize) {
+        lock(&self.state).projectman.shifted_pages = pages;
+    }
 }
 
 impl ProjectManState {
@@ -49,6 +91,22 @@ const INVALID: &str = "PM.00000001";
 const BAD_PROJECT: &str = "PM.00000002";
 /// A change the project creator's role forbids.
 const CREATOR_RULE: &str = "PM.00000003";
+/// The project would have more than [`MAX_MEMBERS`] members (made up: the documents give none).
+const TOO_MANY_MEMBERS: &str = "PM.00000004";
+
+/// Refuses adding `new` members to `members` past the project's limit.
+fn room_for(members: &BTreeMap<String, i32>, new: usize) -> Result<(), Rejection> {
+    if members.len() + new > MAX_MEMBERS {
+        return Err(bad(
+            TOO_MANY_MEMBERS,
+            &format!(
+                "a project has at most {MAX_MEMBERS} members; it has {} and {new} more were asked",
+                members.len()
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks the path's CodeArts project ID, as the service does before anything else.
 fn project_id(id: &str) -> Result<&str, Rejection> {
@@ -107,10 +165,12 @@ async fn add_member(
     let request: AddMemberV4RequestBody = parse_body(INVALID, &body)?;
     let role = granted(request.role_id.map(|r| *r));
     let mut s = lock(&state);
-    s.projectman
-        .project(project_id)
-        .entry(String::from(request.user_id))
-        .or_insert(role);
+    let members = s.projectman.project(project_id);
+    let user = String::from(request.user_id);
+    if !members.contains_key(&user) {
+        room_for(members, 1)?;
+    }
+    members.entry(user).or_insert(role);
     no_content()
 }
 
@@ -151,7 +211,24 @@ async fn batch_add(
         }
     }
     let mut s = lock(&state);
-    let members = s.projectman.project(project);
+    let pm = &mut s.projectman;
+    if let Some(known) = &pm.known_users {
+        accepted.retain(|(user, _)| user == FAKE_USER_ID || known.contains(user));
+    }
+    if let Some(grantable) = &pm.grantable {
+        for (_, role) in &mut accepted {
+            if !grantable.contains(role) {
+                *role = DEFAULT_ROLE;
+            }
+        }
+    }
+    let members = pm.project(project);
+    let new: HashSet<&String> = accepted
+        .iter()
+        .map(|(u, _)| u)
+        .filter(|u| !members.contains_key(*u))
+        .collect();
+    room_for(members, new.len())?;
     for (user_id, role) in accepted {
         let entry = members.entry(user_id).or_insert(role);
         if *entry != CREATOR {
@@ -174,10 +251,15 @@ async fn list_members(
         return Err(bad(INVALID, "offset must be a multiple of limit"));
     }
     let mut s = lock(&state);
+    let shift = offset > 0 && s.projectman.shifted_pages > 0;
+    if shift {
+        s.projectman.shifted_pages -= 1;
+    }
     let members = s.projectman.project(project_id);
+    let start = usize::try_from(offset).unwrap_or(usize::MAX) - usize::from(shift);
     let page: Vec<ProjectMember> = members
         .iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .skip(start)
         .take(usize::try_from(limit).unwrap_or(0))
         .map(|(user_id, role)| ProjectMember {
             domain_id: Some(FAKE_DOMAIN_ID.into()),

@@ -1,17 +1,17 @@
-//! Reconciling a DataArts permission set's members.
+//! DataArts permission sets as a reconcile [`Target`]: members keyed by type and ID, added in
+//! batches, removed by member record ID; nothing to change in place.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    fmt,
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{
+    batch_limit,
+    engine::{self, ApplyOptions, Limits, ListSettings, Listing, Plan, Target, Written},
+    ApplyReport, ReconcileError,
 };
-
-use futures::TryStreamExt;
-use serde::{Deserialize, Serialize};
-
-use super::{batches, run_chunks, ApplyReport, ReconcileError, Safety};
 use crate::{
     dataarts::{self, types},
-    paginate::Paginate,
     DataArtsClient, Error, Execute,
 };
 
@@ -40,22 +40,40 @@ impl DesiredMember {
         }
     }
 
-    fn key(&self) -> (String, String) {
-        (self.member_type.clone(), self.member_id.clone())
+    /// Who the member is: type and ID.
+    pub fn key(&self) -> MemberKey {
+        MemberKey {
+            member_type: self.member_type.clone(),
+            member_id: self.member_id.clone(),
+        }
     }
 
-    /// The generated request item; a value the spec forbids fails here, before anything is sent.
-    fn to_request(&self) -> Result<types::PermissionSetMemberCreate, Error> {
+    /// The generated request item; a value the spec forbids fails here, naming the field.
+    fn to_request(&self) -> Result<types::PermissionSetMemberCreate, String> {
+        let field = |name: &str, e: types::error::ConversionError| format!("{name}: {e}");
         Ok(types::PermissionSetMemberCreate {
             member_type: Some(self.member_type.parse().map_err(|_| {
-                Error::InvalidRequest(format!(
-                    "member {}: member_type {:?} is not USER, USER_GROUP or WORKSPACE_ROLE",
-                    self.member_id, self.member_type
-                ))
+                format!(
+                    "member_type {:?} is not USER, USER_GROUP or WORKSPACE_ROLE",
+                    self.member_type
+                )
             })?),
-            member_id: Some(self.member_id.parse()?),
-            member_name: Some(self.member_name.parse()?),
-            workspace: self.workspace.as_deref().map(str::parse).transpose()?,
+            member_id: Some(
+                self.member_id
+                    .parse()
+                    .map_err(|e| field("member_id", e))?,
+            ),
+            member_name: Some(
+                self.member_name
+                    .parse()
+                    .map_err(|e| field("member_name", e))?,
+            ),
+            workspace: self
+                .workspace
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| field("workspace", e))?,
         })
     }
 }
@@ -67,6 +85,49 @@ impl fmt::Display for DesiredMember {
             "{} {} ({})",
             self.member_type, self.member_name, self.member_id
         )
+    }
+}
+
+/// Who a permission set member is: its type and ID, written `TYPE:ID` (how saved plans key
+/// members).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MemberKey {
+    /// `USER`, `USER_GROUP` or `WORKSPACE_ROLE`.
+    pub member_type: String,
+    /// The user, user group or workspace role ID.
+    pub member_id: String,
+}
+
+impl fmt::Display for MemberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.member_type, self.member_id)
+    }
+}
+
+impl FromStr for MemberKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (member_type, member_id) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not TYPE:ID"))?;
+        Ok(MemberKey {
+            member_type: member_type.to_owned(),
+            member_id: member_id.to_owned(),
+        })
+    }
+}
+
+impl Serialize for MemberKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemberKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -91,218 +152,168 @@ pub struct DesiredPermissionSet {
     pub prune: bool,
 }
 
-/// What it takes to bring a permission set in line with a desired list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PermissionSetPlan {
-    /// The permission set.
-    pub permission_set_id: String,
-    /// The members found when planning, sorted: what apply checks the set against.
-    pub found: Vec<FoundMember>,
-    /// Members to add, sorted.
-    pub add: Vec<DesiredMember>,
-    /// Members to remove, sorted.
-    pub remove: Vec<FoundMember>,
-    /// Members that stay.
-    pub unchanged: usize,
+/// A permission set's plan: see [`Plan`].
+pub type PermissionSetPlan = Plan<PermissionSetTarget>;
+
+/// One DataArts permission set, with the client that reaches it.
+#[derive(Debug, Clone)]
+pub struct PermissionSetTarget {
+    client: DataArtsClient,
+    permission_set_id: String,
 }
 
-impl PermissionSetPlan {
-    /// Nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.remove.is_empty()
+impl PermissionSetTarget {
+    /// The permission set `permission_set_id`, through `client` (its project and workspace).
+    pub fn new(client: &DataArtsClient, permission_set_id: impl Into<String>) -> Self {
+        PermissionSetTarget {
+            client: client.clone(),
+            permission_set_id: permission_set_id.into(),
+        }
     }
 }
 
-impl fmt::Display for PermissionSetPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "permission set {}:", self.permission_set_id)?;
-        for m in &self.add {
-            writeln!(f, "  + {m}")?;
-        }
-        for m in &self.remove {
-            writeln!(f, "  - {}", m.member)?;
-        }
-        write!(
-            f,
-            "  {} to add, {} to remove, {} unchanged",
-            self.add.len(),
-            self.remove.len(),
-            self.unchanged
-        )
-    }
-}
+impl Target for PermissionSetTarget {
+    type Key = MemberKey;
+    type Desired = DesiredMember;
+    type Found = FoundMember;
+    const KIND: &'static str = "permission set";
 
-/// Every member of the permission set, sorted, through the paginator.
-async fn found(client: &DataArtsClient, set: &str) -> Result<Vec<FoundMember>, Error> {
-    let mut found: Vec<FoundMember> = client
-        .list_security_permission_set_members()
-        .permission_set_id(set)
-        .paginate(super::PAGE as u32)
-        .concurrency(super::LISTING_CONCURRENCY)
-        .max_items(super::MAX_MEMBERS)
-        .max_pages(super::MAX_MEMBERS)
-        .items()
-        .map_ok(|m| FoundMember {
-            record_id: m.id.unwrap_or_default(),
-            member: DesiredMember {
+    fn id(&self) -> &str {
+        &self.permission_set_id
+    }
+
+    fn limits(&self) -> Limits {
+        let table = dataarts::OPERATIONS;
+        Limits {
+            add: batch_limit(
+                table,
+                "BatchCreateSecurityPermissionSetMembers",
+                "/members",
+                100,
+            ),
+            remove: batch_limit(table, "BatchDeleteSecurityPermissionSetMembers", "/ids", 100),
+            change: 1,
+            max_members: None,
+        }
+    }
+
+    async fn list(&self, settings: ListSettings) -> Result<Listing<MemberKey, FoundMember>, Error> {
+        let request = self
+            .client
+            .list_security_permission_set_members()
+            .permission_set_id(self.permission_set_id.as_str());
+        let key = |m: &types::PermissionSetMember| {
+            format!(
+                "{}:{}",
+                m.member_type.as_deref().unwrap_or_default(),
+                m.member_id.as_deref().unwrap_or_default()
+            )
+        };
+        let max_offset = super::max_offset(dataarts::OPERATIONS, "ListSecurityPermissionSetMembers");
+        super::walk(request, settings, max_offset, key, |m| {
+            let member = DesiredMember {
                 member_type: m.member_type.unwrap_or_default(),
                 member_id: m.member_id.unwrap_or_default(),
                 member_name: m.member_name.unwrap_or_default(),
                 workspace: m.workspace,
-            },
+            };
+            let found = FoundMember {
+                record_id: m.id.unwrap_or_default(),
+                member,
+            };
+            (found.member.key(), found)
         })
-        .try_collect()
-        .await?;
-    found.sort();
-    Ok(found)
+        .await
+    }
+
+    async fn add(&self, batch: Vec<(MemberKey, DesiredMember)>) -> Result<Written, Error> {
+        let members = batch
+            .iter()
+            .map(|(_, m)| {
+                m.to_request()
+                    .map_err(|e| Error::InvalidRequest(format!("member {m}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let response = self
+            .client
+            .batch_create_security_permission_set_members()
+            .permission_set_id(self.permission_set_id.as_str())
+            .body_map(|b| b.members(members))
+            .execute()
+            .await?;
+        Ok(Written::from(&response))
+    }
+
+    async fn remove(&self, batch: Vec<(MemberKey, FoundMember)>) -> Result<Written, Error> {
+        let ids = batch
+            .iter()
+            .map(|(_, f)| f.record_id.parse())
+            .collect::<Result<Vec<types::BatchDeleteRequestBodyIdsItem>, _>>()?;
+        let response = self
+            .client
+            .batch_delete_security_permission_set_members()
+            .permission_set_id(self.permission_set_id.as_str())
+            .body_map(|b| b.ids(ids))
+            .execute()
+            .await?;
+        Ok(Written::from(&response))
+    }
+
+    async fn change(&self, batch: Vec<(MemberKey, DesiredMember)>) -> Result<Written, Error> {
+        // `satisfies` is always true: the engine plans no change for a permission set.
+        Err(Error::InvalidRequest(format!(
+            "permission set members cannot be changed in place ({} asked)",
+            batch.len()
+        )))
+    }
+
+    fn satisfies(&self, _found: &FoundMember, _desired: &DesiredMember) -> bool {
+        // Type and ID are the key; the name and workspace are taken as found.
+        true
+    }
+
+    fn validate(&self, key: &MemberKey, desired: &DesiredMember) -> Result<(), String> {
+        if *key != desired.key() {
+            return Err(format!("keyed as {key}"));
+        }
+        desired.to_request().map(|_| ())
+    }
+
+    fn same(&self, _before: &FoundMember, _now: &FoundMember) -> bool {
+        // Present both times is the same membership, whatever the record ID.
+        true
+    }
+
+    fn show_desired(_key: &MemberKey, desired: &DesiredMember) -> String {
+        desired.to_string()
+    }
+
+    fn show_found(_key: &MemberKey, found: &FoundMember) -> String {
+        found.member.to_string()
+    }
+
+    fn show_value(desired: &DesiredMember) -> String {
+        desired.to_string()
+    }
 }
 
-/// Lists the permission set's members and compares them with `desired`.
+/// Checks the desired list and compares it with the permission set's members (the engine's
+/// [`engine::plan`] with default options).
 pub async fn plan_permission_set(
     client: &DataArtsClient,
     desired: &DesiredPermissionSet,
-) -> Result<PermissionSetPlan, Error> {
-    let found = found(client, &desired.permission_set_id).await?;
-    let wanted: BTreeMap<(String, String), &DesiredMember> =
-        desired.members.iter().map(|m| (m.key(), m)).collect();
-    let present: BTreeSet<(String, String)> = found.iter().map(|f| f.member.key()).collect();
-    let add: Vec<DesiredMember> = wanted
-        .iter()
-        .filter(|(key, _)| !present.contains(*key))
-        .map(|(_, m)| (*m).clone())
-        .collect();
-    let remove: Vec<FoundMember> = if desired.prune {
-        found
-            .iter()
-            .filter(|f| !wanted.contains_key(&f.member.key()))
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(PermissionSetPlan {
-        permission_set_id: desired.permission_set_id.clone(),
-        unchanged: found.len() - remove.len(),
-        found,
-        add,
-        remove,
-    })
+) -> Result<PermissionSetPlan, ReconcileError> {
+    let target = PermissionSetTarget::new(client, &desired.permission_set_id);
+    let members = desired.members.iter().map(|m| (m.key(), m.clone()));
+    engine::plan(&target, members, desired.prune, &ApplyOptions::default()).await
 }
 
-/// Applies a plan (see the [module docs](super)): checks the set is as planned or partly
-/// applied, then adds and removes in chunks of the operations' batch limits, `concurrency` calls
-/// at a time.
+/// Applies a permission set's plan (see the [module docs](super)).
 pub async fn apply_permission_set(
     client: &DataArtsClient,
     plan: &PermissionSetPlan,
-    safety: &Safety,
-    concurrency: usize,
-) -> Result<ApplyReport, Error> {
-    let set = plan.permission_set_id.as_str();
-    let target = format!("permission set {set}");
-    safety.check_removals(&target, plan.remove.len(), plan.found.len())?;
-    let requests = plan
-        .add
-        .iter()
-        .map(|m| m.to_request().map(|r| (m.clone(), r)))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let now = found(client, set).await?;
-    let mut report = ApplyReport {
-        calls: super::listing_calls(now.len()),
-        ..ApplyReport::default()
-    };
-    let now_by_key: BTreeMap<(String, String), &FoundMember> =
-        now.iter().map(|f| (f.member.key(), f)).collect();
-    let planned_add: BTreeSet<(String, String)> = plan.add.iter().map(DesiredMember::key).collect();
-    let planned_remove: BTreeSet<(String, String)> =
-        plan.remove.iter().map(|f| f.member.key()).collect();
-    let before: BTreeSet<(String, String)> = plan.found.iter().map(|f| f.member.key()).collect();
-    let mut conflicts = Vec::new();
-    for key in before.union(&now_by_key.keys().cloned().collect()) {
-        let (was, is) = (before.contains(key), now_by_key.contains_key(key));
-        let explained = was == is || planned_add.contains(key) || planned_remove.contains(key);
-        if !explained {
-            conflicts.push(format!(
-                "{} {} was {} and is now {}",
-                key.0,
-                key.1,
-                if was { "a member" } else { "absent" },
-                if is { "a member" } else { "absent" }
-            ));
-        }
-    }
-    if !conflicts.is_empty() {
-        return Err(ReconcileError::Stale { target, conflicts }.into());
-    }
-
-    let mut pending_add = Vec::new();
-    for (member, request) in requests {
-        if now_by_key.contains_key(&member.key()) {
-            report.already_done.push(format!("+ {member}"));
-        } else {
-            pending_add.push((member, request));
-        }
-    }
-    let mut pending_remove = Vec::new();
-    for planned in &plan.remove {
-        match now_by_key.get(&planned.member.key()) {
-            // The record ID of now, in case the member was removed and added again.
-            Some(current) => pending_remove.push((*current).clone()),
-            None => report.already_done.push(format!("- {}", planned.member)),
-        }
-    }
-
-    let chunks = batches(
-        &pending_add,
-        dataarts::OPERATIONS,
-        "BatchCreateSecurityPermissionSetMembers",
-        "/members",
-        100,
-    );
-    run_chunks(
-        chunks,
-        concurrency,
-        |(m, _)| format!("+ {m}"),
-        |chunk| async move {
-            client
-                .batch_create_security_permission_set_members()
-                .permission_set_id(set)
-                .body_map(|b| b.members(chunk.into_iter().map(|(_, r)| r).collect::<Vec<_>>()))
-                .execute()
-                .await
-                .map(|_| ())
-        },
-        &mut report,
-    )
-    .await;
-
-    let chunks = batches(
-        &pending_remove,
-        dataarts::OPERATIONS,
-        "BatchDeleteSecurityPermissionSetMembers",
-        "/ids",
-        100,
-    );
-    run_chunks(
-        chunks,
-        concurrency,
-        |f| format!("- {}", f.member),
-        |chunk| async move {
-            let ids = chunk
-                .iter()
-                .map(|f| f.record_id.parse())
-                .collect::<Result<Vec<types::BatchDeleteRequestBodyIdsItem>, _>>()?;
-            client
-                .batch_delete_security_permission_set_members()
-                .permission_set_id(set)
-                .body_map(|b| b.ids(ids))
-                .execute()
-                .await
-                .map(|_| ())
-        },
-        &mut report,
-    )
-    .await;
-    Ok(report)
+    options: &ApplyOptions,
+) -> Result<ApplyReport, ReconcileError> {
+    let target = PermissionSetTarget::new(client, &plan.target);
+    engine::apply(&target, plan, options).await
 }

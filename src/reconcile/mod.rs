@@ -1,18 +1,45 @@
 //! Membership as code: keep a permission set's members, or a CodeArts project's members and
 //! roles, in line with a desired list.
 //!
+//! One engine does the work for every kind of membership: a kind is a [`Target`] (list the
+//! members as keyed records, add, remove and change them in batches, say what must never be
+//! touched), and [`plan`], [`apply`], the safety limits, verification and reports are written
+//! once over it. [`PermissionSetTarget`] (DataArts permission sets) and [`ProjectTarget`]
+//! (CodeArts projects) are the two built in; a third kind is one more `impl Target`. The
+//! functions [`plan_permission_set`], [`apply_permission_set`], [`plan_project`] and
+//! [`apply_project`] are the same engine with the target built from a client.
+//!
 //! Reconciling is two steps, so a person (or a pipeline) can look between them:
-//! - **plan** lists the current members (through the paginators), compares them with the
-//!   desired list and returns a [`PermissionSetPlan`] or [`ProjectPlan`]: additions, removals,
-//!   role changes and what stays. A plan is plain data: it prints as a diff (`Display`) and
-//!   saves and loads with `serde`. Planning twice without changes gives the same plan.
-//! - **apply** executes a plan in chunks that respect each operation's batch limit from the
-//!   specs, with bounded concurrency and the client's retries. Before it changes anything it
-//!   lists the members again: a list that is neither what the plan was made against nor that
-//!   list with some of the plan already applied means someone changed it meanwhile, and apply
-//!   refuses ([`ReconcileError::Stale`]): re-plan, never remove blindly. After a partial failure
-//!   the [`ApplyReport`] says what was applied and what failed with which error; applying the same
-//!   plan again finishes the job without repeating what succeeded.
+//! - **plan** first checks the desired list without calling anything: every ID against the
+//!   spec's constraints, no member twice (the error names both entries), only roles that can be
+//!   granted, the service's member limit (ProjectMan: 1,000 a project); errors name the target
+//!   and the member ([`ReconcileError`]). Then it lists the current members and returns a
+//!   [`Plan`] ([`PermissionSetPlan`], [`ProjectPlan`]): additions, changes, removals and what
+//!   stays. A plan is plain data: it prints as a diff (`Display`) and saves and loads with
+//!   `serde`. Planning twice without changes gives the same plan.
+//! - **apply** ([`ApplyOptions`]: safety, concurrency, verification, a progress callback)
+//!   lists the members again, then adds, changes and removes in chunks that respect each
+//!   operation's batch limit from the specs, with bounded concurrency and the client's retries
+//!   and rate limits. A list that is neither what the plan was made against nor that list with
+//!   some of the plan already applied means someone changed it meanwhile, and apply refuses
+//!   ([`ReconcileError::Stale`]): re-plan, never remove blindly. Then it lists the target once
+//!   more and compares it with the plan's goal (**verification**, on by default): a member still
+//!   missing, still present or with another role is reported as not converged, with the
+//!   service's likely reason where known (the ProjectMan batch add skips unknown user IDs without
+//!   an error, and gives role 7 for a role the caller may not grant). The [`ApplyReport`] is
+//!   complete only when no call failed and verification passed; applying the same plan again
+//!   finishes the job without repeating what succeeded.
+//!
+//! Listings are checked for consistency: offset listings over a list that changes can repeat an
+//! item and hide another. The engine keys every member; a listing with a member twice, or fewer
+//! distinct members than its total, is read again (bounded, with backoff) and otherwise fails
+//! with [`crate::Error::Pagination`] naming the member and the offset. A listing page that fails
+//! with a retryable error is fetched again in place, and listings follow the caller's
+//! concurrency.
+//!
+//! Reports are for auditing: every write call with its request ID, attempts (counted by the
+//! transport, retries included), outcome and timing; every listing with its pages' request IDs;
+//! `serde::Serialize` for all of it.
 //!
 //! Safety ([`Safety`]): a plan that removes more than a share of the members (default 50 %), or
 //! leaves a project without a manager, is refused unless overridden; the project creator
@@ -20,11 +47,11 @@
 //!
 //! ```no_run
 //! use huaweicloud_openapi::{
-//!     reconcile::{self, DesiredMember, DesiredPermissionSet, Safety},
+//!     reconcile::{self, ApplyOptions, DesiredMember, DesiredPermissionSet},
 //!     DataArtsClient,
 //! };
 //!
-//! # async fn run(client: &DataArtsClient) -> Result<(), huaweicloud_openapi::Error> {
+//! # async fn run(client: &DataArtsClient) -> Result<(), reconcile::ReconcileError> {
 //! let desired = DesiredPermissionSet {
 //!     permission_set_id: "fea96c90024711b8bf8d6886407b814b".into(),
 //!     members: vec![DesiredMember::user("b43927a45a514e93ba70524b28923500", "common_user")],
@@ -32,39 +59,98 @@
 //! };
 //! let plan = reconcile::plan_permission_set(client, &desired).await?;
 //! println!("{plan}");
-//! let report = reconcile::apply_permission_set(client, &plan, &Safety::default(), 4).await?;
+//! let options = ApplyOptions::new()
+//!     .concurrency(4)
+//!     .on_progress(|p| eprintln!("{}/{} changes", p.done, p.total));
+//! let report = reconcile::apply_permission_set(client, &plan, &options).await?;
+//! println!("{report}");
 //! assert!(report.is_complete());
 //! # Ok(()) }
 //! ```
 
 mod dataarts;
+mod engine;
 mod projectman;
-
-use std::fmt;
+mod report;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{operation::OperationSpec, Error};
+use crate::{
+    operation::OperationSpec,
+    paginate::{OffsetPaged, Paginate},
+    Error,
+};
 
 pub use dataarts::{
     apply_permission_set, plan_permission_set, DesiredMember, DesiredPermissionSet, FoundMember,
-    PermissionSetPlan,
+    MemberKey, PermissionSetPlan, PermissionSetTarget,
 };
-pub use projectman::{apply_project, plan_project, DesiredProject, ProjectPlan, RoleChange};
+pub use engine::{
+    apply, plan, ApplyOptions, Change, Limits, ListSettings, Listing, Plan, ProgressFn, Target,
+    Written,
+};
+pub use projectman::{
+    apply_project, plan_project, DesiredProject, ProjectPlan, ProjectTarget, RoleChange,
+};
+pub use report::{
+    ApplyProgress, ApplyReport, ChunkReport, FailedChunk, ListingReport, NotConverged, Outcome,
+    Verification,
+};
 
 /// Most members a reconciled list may have: far above the services' own lists, and a bound on a
 /// listing that does not end.
 const MAX_MEMBERS: u64 = 1_000_000;
 
 /// Page size of the listings plan and apply make.
-const PAGE: usize = 100;
+const PAGE: u32 = 100;
 
-/// Pages a listing fetches at once after the first has told the total.
-const LISTING_CONCURRENCY: usize = 4;
+/// Every item of a generated list request, keyed, through the paginator: items twice or hidden
+/// are refused as inconsistencies, failed pages fetched again, `max_offset` (from the spec)
+/// checked at the first page.
+async fn walk<'a, R, S, K, F>(
+    request: R,
+    settings: ListSettings,
+    max_offset: Option<u64>,
+    key: impl Fn(&R::Item) -> S + Send + Sync + 'static,
+    record: impl Fn(R::Item) -> (K, F),
+) -> Result<Listing<K, F>, Error>
+where
+    R: OffsetPaged + 'a,
+    S: ToString,
+{
+    use futures::TryStreamExt;
+    let mut paginator = request
+        .paginate(PAGE)
+        .concurrency(settings.concurrency)
+        .retry_pages(settings.page_retries, settings.retry_delay)
+        .max_items(MAX_MEMBERS)
+        .max_pages(MAX_MEMBERS)
+        .key(key);
+    if let Some(max) = max_offset {
+        paginator = paginator.max_offset(max);
+    }
+    let mut listing = Listing {
+        members: Vec::new(),
+        request_ids: Vec::new(),
+    };
+    let mut pages = std::pin::pin!(paginator.pages());
+    while let Some(page) = pages.try_next().await? {
+        listing.request_ids.extend(page.request_id);
+        listing.members.extend(page.items.into_iter().map(&record));
+    }
+    Ok(listing)
+}
 
-/// Calls a listing of `members` took.
-fn listing_calls(members: usize) -> usize {
-    members.div_ceil(PAGE).max(1)
+/// The largest `offset` operation `name` accepts, from its spec.
+fn max_offset(table: &[OperationSpec], name: &str) -> Option<u64> {
+    table
+        .iter()
+        .find(|op| op.name == name)?
+        .query_bounds
+        .iter()
+        .find(|b| b.name == "offset")?
+        .maximum
+        .and_then(|m| u64::try_from(m).ok())
 }
 
 /// What apply refuses to do unless told to.
@@ -89,7 +175,12 @@ impl Default for Safety {
 }
 
 impl Safety {
-    fn check_removals(&self, target: &str, removals: usize, members: usize) -> Result<(), Error> {
+    fn check_removals(
+        &self,
+        target: &str,
+        removals: usize,
+        members: usize,
+    ) -> Result<(), ReconcileError> {
         if removals == 0 || self.allow_large_removals {
             return Ok(());
         }
@@ -100,17 +191,48 @@ impl Safety {
                 removals,
                 members,
                 max_share: self.max_removal_share,
-            }
-            .into());
+            });
         }
         Ok(())
     }
 }
 
-/// Why a plan was not applied.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why a plan was not made or not applied. Every variant names the target (`project <id>`,
+/// `permission set <id>`).
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReconcileError {
+    /// A desired member (or one in a plan edited by hand) is not valid: an ID the spec does not
+    /// allow, a role that cannot be granted. Nothing was called.
+    #[error("{target}: member {member}: {reason}")]
+    Invalid {
+        /// The permission set or project.
+        target: String,
+        /// The member, as given.
+        member: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The desired list names a member twice. Nothing was called.
+    #[error("{target}: the desired list names the same member twice: {first} and {second}")]
+    Duplicate {
+        /// The permission set or project.
+        target: String,
+        /// The first entry.
+        first: String,
+        /// The second entry.
+        second: String,
+    },
+    /// The target would have more members than the service allows.
+    #[error("{target}: {members} members, more than the service allows ({limit})")]
+    TooManyMembers {
+        /// The permission set or project.
+        target: String,
+        /// Members the desired list (or the plan's outcome) has.
+        members: usize,
+        /// The service's limit.
+        limit: usize,
+    },
     /// The member list changed since the plan was made, other than by this plan.
     #[error("{target} changed since the plan was made ({}); make a new plan", .conflicts.join("; "))]
     Stale {
@@ -137,65 +259,61 @@ pub enum ReconcileError {
         /// The project.
         target: String,
     },
-    /// The plan removes or demotes the project creator, which the service forbids.
-    #[error("{target}: the plan changes the project creator {user_id}, who cannot be removed or demoted")]
-    CreatorProtected {
-        /// The project.
+    /// The plan removes or changes a member that must never be touched (the project creator),
+    /// whatever the overrides.
+    #[error("{target}: the plan changes {member}: {why}")]
+    Protected {
+        /// The permission set or project.
         target: String,
-        /// The creator's user ID.
-        user_id: String,
+        /// The member.
+        member: String,
+        /// Why it may not be touched.
+        why: String,
+    },
+    /// A call failed: the listing (including one that stayed inconsistent, an
+    /// [`Error::Pagination`] naming the member and offset) or another call the engine needed.
+    #[error("{target}: {source}")]
+    Service {
+        /// The permission set or project.
+        target: String,
+        /// The call's error.
+        #[source]
+        source: Error,
     },
 }
 
-/// One call of an apply that failed.
-#[derive(Debug)]
-pub struct FailedChunk {
-    /// The changes the call carried; none of them is known to be in place.
-    pub changes: Vec<String>,
-    /// Why the call failed.
-    pub error: Error,
-}
-
-/// What an apply did: every planned change, applied or failed.
-#[derive(Debug, Default)]
-pub struct ApplyReport {
-    /// Changes made by this apply.
-    pub applied: Vec<String>,
-    /// Changes a previous apply of the same plan had already made.
-    pub already_done: Vec<String>,
-    /// Calls that failed: the changes each carried, and its error.
-    pub failed: Vec<FailedChunk>,
-    /// Calls made, listing included.
-    pub calls: usize,
-}
-
-impl ApplyReport {
-    /// Every change of the plan is in place.
-    pub fn is_complete(&self) -> bool {
-        self.failed.is_empty()
-    }
-}
-
-impl fmt::Display for ApplyReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let failed: usize = self.failed.iter().map(|c| c.changes.len()).sum();
-        write!(
-            f,
-            "{} applied, {} already done, {failed} failed, {} calls",
-            self.applied.len(),
-            self.already_done.len(),
-            self.calls
-        )?;
-        for chunk in &self.failed {
-            write!(
-                f,
-                "\n  failed ({} changes, e.g. {}): {}",
-                chunk.changes.len(),
-                chunk.changes.first().map_or("-", String::as_str),
-                chunk.error
-            )?;
+impl ReconcileError {
+    /// The target the error is about.
+    pub fn target(&self) -> &str {
+        match self {
+            ReconcileError::Invalid { target, .. }
+            | ReconcileError::Duplicate { target, .. }
+            | ReconcileError::TooManyMembers { target, .. }
+            | ReconcileError::Stale { target, .. }
+            | ReconcileError::TooManyRemovals { target, .. }
+            | ReconcileError::LastManager { target }
+            | ReconcileError::Protected { target, .. }
+            | ReconcileError::Service { target, .. } => target,
         }
-        Ok(())
+    }
+
+    /// The error of the call that failed, when one did.
+    pub fn call_error(&self) -> Option<&Error> {
+        match self {
+            ReconcileError::Service { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// `X-Request-Id` of the call that failed, when one did.
+    pub fn request_id(&self) -> Option<&str> {
+        self.call_error().and_then(Error::request_id)
+    }
+
+    /// The engine refused the plan (stale, a safety limit, a protected member, an invalid or
+    /// duplicate member) rather than a call failing.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, ReconcileError::Service { .. })
     }
 }
 
@@ -209,51 +327,4 @@ fn batch_limit(table: &[OperationSpec], name: &str, pointer: &str, fallback: usi
         .and_then(|b| b.max_items)
         .map_or(fallback, |n| usize::try_from(n).unwrap_or(fallback))
         .max(1)
-}
-
-/// `items` in chunks of the batch limit `batch_limit` finds for the operation.
-fn batches<C: Clone>(
-    items: &[C],
-    table: &[OperationSpec],
-    name: &str,
-    pointer: &str,
-    fallback: usize,
-) -> Vec<Vec<C>> {
-    items
-        .chunks(batch_limit(table, name, pointer, fallback))
-        .map(<[C]>::to_vec)
-        .collect()
-}
-
-/// Chunks of changes sent `concurrency` at a time; each chunk's result goes to the report.
-async fn run_chunks<C, F, Fut>(
-    chunks: Vec<Vec<C>>,
-    concurrency: usize,
-    describe: impl Fn(&C) -> String,
-    send: F,
-    report: &mut ApplyReport,
-) where
-    F: Fn(Vec<C>) -> Fut,
-    Fut: std::future::Future<Output = Result<(), Error>>,
-    C: Clone,
-{
-    use futures::StreamExt;
-    let results: Vec<(Vec<C>, Result<(), Error>)> =
-        futures::stream::iter(chunks.into_iter().map(|chunk| {
-            let fut = send(chunk.clone());
-            async move { (chunk, fut.await) }
-        }))
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    for (chunk, result) in results {
-        report.calls += 1;
-        match result {
-            Ok(()) => report.applied.extend(chunk.iter().map(&describe)),
-            Err(error) => report.failed.push(FailedChunk {
-                changes: chunk.iter().map(&describe).collect(),
-                error,
-            }),
-        }
-    }
 }

@@ -1,366 +1,337 @@
-//! Reconciling a CodeArts project's members and their roles.
+//! CodeArts projects as a reconcile [`Target`]: members keyed by user ID with a [`Role`], added,
+//! re-roled and removed in batches; the creator (role -1) is never touched; at most 1,000
+//! members a project.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    fmt,
+use std::{collections::BTreeMap, fmt};
+
+use serde::{
+    de::{self, MapAccess, Visitor},
+    Deserialize, Deserializer, Serialize, Serializer,
 };
 
-use futures::TryStreamExt;
-use serde::{Deserialize, Serialize};
-
-use super::{batch_limit, batches, run_chunks, ApplyReport, ReconcileError, Safety};
+use super::{
+    batch_limit,
+    engine::{self, ApplyOptions, Change, Limits, ListSettings, Listing, Plan, Target, Written},
+    ApplyReport, ReconcileError, Safety,
+};
 use crate::{
-    paginate::Paginate,
     projectman::{self, types, Role},
     Error, Execute, ProjectManClient,
 };
 
 const CREATOR: i32 = Role::ProjectCreator.value() as i32;
 const MANAGER: i32 = Role::ProjectManager.value() as i32;
+const PARTICIPANT: i32 = Role::Participant.value() as i32;
+
+/// Members a CodeArts project may have (CodeArts Req constraints page).
+pub const MAX_PROJECT_MEMBERS: usize = 1_000;
 
 fn role_name(role: i32) -> String {
     Role::from_value(role.into()).map_or_else(|| format!("role {role}"), |r| format!("{r:?}"))
 }
 
-/// The members a CodeArts project should have: user ID to role ID.
+/// `ProjectManager` for [`Role::ProjectManager`]: the name in `Debug`, in snake case.
+fn snake_case(role: Role) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{role:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// As its wire value (`4`), so saved plans read like the API.
+impl Serialize for Role {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+
+/// From its wire value (`4`) or its name (`developer`, `Developer`); anything else is refused,
+/// naming the roles there are.
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RoleVisitor;
+        impl Visitor<'_> for RoleVisitor {
+            type Value = Role;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a CodeArts role ID or name")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Role, E> {
+                Role::from_value(v).ok_or_else(|| E::custom(unknown_role(&v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Role, E> {
+                i64::try_from(v)
+                    .ok()
+                    .and_then(Role::from_value)
+                    .ok_or_else(|| E::custom(unknown_role(&v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Role, E> {
+                Role::ALL
+                    .iter()
+                    .copied()
+                    .find(|r| snake_case(*r) == v || format!("{r:?}") == v)
+                    .or_else(|| v.parse().ok().and_then(Role::from_value))
+                    .ok_or_else(|| E::custom(unknown_role(&v)))
+            }
+        }
+        d.deserialize_any(RoleVisitor)
+    }
+}
+
+fn unknown_role(value: &dyn fmt::Display) -> String {
+    let known: Vec<String> = Role::ALL
+        .iter()
+        .map(|r| format!("{} ({})", snake_case(*r), r.value()))
+        .collect();
+    format!("unknown role {value}; roles are {}", known.join(", "))
+}
+
+/// A user ID to role map that refuses a user listed twice (YAML and JSON maps otherwise keep the
+/// last entry silently).
+fn unique_members<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Role>, D::Error> {
+    struct Unique;
+    impl<'de> Visitor<'de> for Unique {
+        type Value = BTreeMap<String, Role>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of user IDs to roles")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = BTreeMap::new();
+            while let Some((user, role)) = map.next_entry::<String, Role>()? {
+                if let Some(first) = members.get(&user) {
+                    return Err(de::Error::custom(format!(
+                        "user {user} is listed twice: as {first:?} and as {role:?}"
+                    )));
+                }
+                members.insert(user, role);
+            }
+            Ok(members)
+        }
+    }
+    d.deserialize_map(Unique)
+}
+
+/// The members a CodeArts project should have: user ID to role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DesiredProject {
     /// The 32-character CodeArts project ID.
     pub project_id: String,
-    /// User ID to role ID (see [`Role`] for the names).
-    pub members: BTreeMap<String, i32>,
+    /// User ID to role. Deserialising refuses a user listed twice.
+    #[serde(deserialize_with = "unique_members")]
+    pub members: BTreeMap<String, Role>,
     /// Remove members that are not desired (otherwise only add and fix roles).
     #[serde(default)]
     pub prune: bool,
 }
 
-/// A member whose role the plan changes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct RoleChange {
-    /// The user.
-    pub user_id: String,
-    /// The role found when planning.
-    pub from: i32,
-    /// The role it gets.
-    pub to: i32,
+/// A project member whose role the plan changes: from the role found (as the service reports
+/// it, possibly a value this crate does not name) to a [`Role`].
+pub type RoleChange = Change<i32, Role>;
+
+/// A project's plan: see [`Plan`]. Found roles are the service's values (`i32`), desired ones
+/// [`Role`]s.
+pub type ProjectPlan = Plan<ProjectTarget>;
+
+/// One CodeArts project, with the client that reaches it.
+#[derive(Debug, Clone)]
+pub struct ProjectTarget {
+    client: ProjectManClient,
+    project_id: String,
 }
 
-/// What it takes to bring a project's members in line with a desired list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProjectPlan {
-    /// The CodeArts project.
-    pub project_id: String,
-    /// The members and roles found when planning: what apply checks the project against.
-    pub found: BTreeMap<String, i32>,
-    /// Users to add, with their roles.
-    pub add: BTreeMap<String, i32>,
-    /// Users to remove, with the role they had.
-    pub remove: BTreeMap<String, i32>,
-    /// Members whose role changes, by user ID.
-    pub change_role: Vec<RoleChange>,
-    /// Members that stay as they are.
-    pub unchanged: usize,
-}
+impl ProjectTarget {
+    /// The project `project_id` (32 characters), through `client`.
+    pub fn new(client: &ProjectManClient, project_id: impl Into<String>) -> Self {
+        ProjectTarget {
+            client: client.clone(),
+            project_id: project_id.into(),
+        }
+    }
 
-impl ProjectPlan {
-    /// Nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.remove.is_empty() && self.change_role.is_empty()
+    fn user_ids(batch: &[(String, impl Sized)]) -> Result<Vec<types::UserId>, Error> {
+        batch
+            .iter()
+            .map(|(u, _)| {
+                u.parse()
+                    .map_err(|e| Error::InvalidRequest(format!("user {u}: {e}")))
+            })
+            .collect()
     }
 }
 
-impl fmt::Display for ProjectPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "project {}:", self.project_id)?;
-        for (user, role) in &self.add {
-            writeln!(f, "  + {user} as {}", role_name(*role))?;
-        }
-        for c in &self.change_role {
-            writeln!(
-                f,
-                "  ~ {} {} -> {}",
-                c.user_id,
-                role_name(c.from),
-                role_name(c.to)
-            )?;
-        }
-        for (user, role) in &self.remove {
-            writeln!(f, "  - {user} (was {})", role_name(*role))?;
-        }
-        write!(
-            f,
-            "  {} to add, {} role changes, {} to remove, {} unchanged",
-            self.add.len(),
-            self.change_role.len(),
-            self.remove.len(),
-            self.unchanged
-        )
-    }
-}
+impl Target for ProjectTarget {
+    type Key = String;
+    type Desired = Role;
+    type Found = i32;
+    const KIND: &'static str = "project";
 
-async fn found(client: &ProjectManClient, project: &str) -> Result<BTreeMap<String, i32>, Error> {
-    client
-        .list_project_members_v4()
-        .project_id(project)
-        .paginate(super::PAGE as u32)
-        .concurrency(super::LISTING_CONCURRENCY)
-        .max_items(super::MAX_MEMBERS)
-        .max_pages(super::MAX_MEMBERS)
-        .items()
-        .map_ok(|m| (m.user_id.unwrap_or_default(), m.role_id.unwrap_or_default()))
-        .try_collect()
+    fn id(&self) -> &str {
+        &self.project_id
+    }
+
+    fn limits(&self) -> Limits {
+        let table = projectman::OPERATIONS;
+        Limits {
+            add: batch_limit(table, "BatchAddMembersV4", "/users", 50),
+            remove: batch_limit(table, "BatchDeleteMembersV4", "/user_ids", 50),
+            change: batch_limit(table, "UpdateMembesRoleV4", "/user_ids", 50),
+            max_members: Some(MAX_PROJECT_MEMBERS),
+        }
+    }
+
+    async fn list(&self, settings: ListSettings) -> Result<Listing<String, i32>, Error> {
+        let request = self
+            .client
+            .list_project_members_v4()
+            .project_id(self.project_id.as_str());
+        let key = |m: &types::ProjectMember| m.user_id.clone().unwrap_or_default();
+        let max_offset = super::max_offset(projectman::OPERATIONS, "ListProjectMembersV4");
+        super::walk(request, settings, max_offset, key, |m| {
+            (m.user_id.unwrap_or_default(), m.role_id.unwrap_or_default())
+        })
         .await
+    }
+
+    async fn add(&self, batch: Vec<(String, Role)>) -> Result<Written, Error> {
+        let users = batch
+            .iter()
+            .map(|(user, role)| {
+                Ok(types::BatchAddMemberRequestV4 {
+                    role_id: Some((*role).into()),
+                    user_id: user
+                        .parse()
+                        .map_err(|e| Error::InvalidRequest(format!("user {user}: {e}")))?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let response = self
+            .client
+            .batch_add_members_v4()
+            .project_id(self.project_id.as_str())
+            .body_map(|b| b.users(users))
+            .execute()
+            .await?;
+        Ok(Written::from(&response))
+    }
+
+    async fn remove(&self, batch: Vec<(String, i32)>) -> Result<Written, Error> {
+        let ids = Self::user_ids(&batch)?;
+        let response = self
+            .client
+            .batch_delete_members_v4()
+            .project_id(self.project_id.as_str())
+            .body_map(|b| b.user_ids(ids))
+            .execute()
+            .await?;
+        Ok(Written::from(&response))
+    }
+
+    async fn change(&self, batch: Vec<(String, Role)>) -> Result<Written, Error> {
+        let Some(&(_, role)) = batch.first() else {
+            return Ok(Written::default());
+        };
+        let ids = Self::user_ids(&batch)?;
+        let response = self
+            .client
+            .update_membes_role_v4()
+            .project_id(self.project_id.as_str())
+            .body_map(|b| b.role_id(types::RoleId::from(role)).user_ids(ids))
+            .execute()
+            .await?;
+        Ok(Written::from(&response))
+    }
+
+    fn satisfies(&self, found: &i32, desired: &Role) -> bool {
+        i64::from(*found) == desired.value()
+    }
+
+    fn validate(&self, user: &String, role: &Role) -> Result<(), String> {
+        types::UserId::try_from(user.as_str()).map_err(|e| format!("user_id: {e}"))?;
+        if *role == Role::ProjectCreator {
+            return Err("role -1 (the project creator) cannot be granted".into());
+        }
+        Ok(())
+    }
+
+    fn protected(&self, _user: &String, found: &i32) -> Option<String> {
+        (*found == CREATOR).then(|| {
+            "the project creator (role -1) can be neither removed nor given another role".into()
+        })
+    }
+
+    fn check_plan(&self, plan: &ProjectPlan, safety: &Safety) -> Result<(), ReconcileError> {
+        let managers_before = plan.found.values().filter(|r| **r == MANAGER).count();
+        let mut after: BTreeMap<&String, i32> = plan.found.iter().map(|(u, r)| (u, *r)).collect();
+        for user in plan.remove.keys() {
+            after.remove(user);
+        }
+        let wanted = plan
+            .change
+            .iter()
+            .map(|(u, c)| (u, c.to))
+            .chain(plan.add.iter().map(|(u, r)| (u, *r)));
+        for (user, role) in wanted {
+            after.insert(user, role.value() as i32);
+        }
+        let managers_after = after.values().filter(|r| **r == MANAGER).count();
+        if managers_before > 0 && managers_after == 0 && !safety.allow_removing_last_manager {
+            return Err(ReconcileError::LastManager {
+                target: engine::name_of(self),
+            });
+        }
+        Ok(())
+    }
+
+    fn explain(&self, desired: Option<&Role>, found: Option<&i32>) -> Option<String> {
+        match (desired, found) {
+            (Some(_), None) => Some(
+                "the batch add skips user IDs the service does not know without an error: check \
+                 that the user exists in the account"
+                    .into(),
+            ),
+            (Some(role), Some(&PARTICIPANT)) if *role != Role::Participant => Some(
+                "the service gives role 7 (participant) instead of a role the caller may not \
+                 grant: check the caller's own role in the project"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn show_desired(user: &String, role: &Role) -> String {
+        format!("{user} as {role:?}")
+    }
+
+    fn show_found(user: &String, role: &i32) -> String {
+        format!("{user} ({})", role_name(*role))
+    }
+
+    fn show_value(role: &Role) -> String {
+        format!("{role:?}")
+    }
 }
 
-/// Lists the project's members and compares them with `desired`. The project creator is never
-/// planned for removal or a role change.
+/// Checks the desired list and compares it with the project's members (the engine's
+/// [`engine::plan`] with default options). The creator is never planned for removal or a role
+/// change.
 pub async fn plan_project(
     client: &ProjectManClient,
     desired: &DesiredProject,
-) -> Result<ProjectPlan, Error> {
-    for (user, role) in &desired.members {
-        if Role::from_value((*role).into()).is_none() || *role == CREATOR {
-            return Err(Error::InvalidRequest(format!(
-                "user {user}: role {role} cannot be granted (use 3 to 9; -1, the creator, cannot)"
-            )));
-        }
-    }
-    let found = found(client, &desired.project_id).await?;
-    let mut plan = ProjectPlan {
-        project_id: desired.project_id.clone(),
-        found: found.clone(),
-        add: BTreeMap::new(),
-        remove: BTreeMap::new(),
-        change_role: Vec::new(),
-        unchanged: 0,
-    };
-    for (user, &role) in &desired.members {
-        match found.get(user) {
-            None => {
-                plan.add.insert(user.clone(), role);
-            }
-            Some(&now) if now != role && now != CREATOR => plan.change_role.push(RoleChange {
-                user_id: user.clone(),
-                from: now,
-                to: role,
-            }),
-            Some(_) => {}
-        }
-    }
-    if desired.prune {
-        for (user, &role) in &found {
-            if role != CREATOR && !desired.members.contains_key(user) {
-                plan.remove.insert(user.clone(), role);
-            }
-        }
-    }
-    plan.unchanged = found.len() - plan.remove.len() - plan.change_role.len();
-    Ok(plan)
+) -> Result<ProjectPlan, ReconcileError> {
+    let target = ProjectTarget::new(client, &desired.project_id);
+    let members = desired.members.iter().map(|(u, r)| (u.clone(), *r));
+    engine::plan(&target, members, desired.prune, &ApplyOptions::default()).await
 }
 
-fn check_safety(plan: &ProjectPlan, safety: &Safety) -> Result<(), Error> {
-    let target = format!("project {}", plan.project_id);
-    let creator_touched = plan
-        .remove
-        .iter()
-        .map(|(u, r)| (u, *r))
-        .chain(plan.change_role.iter().map(|c| (&c.user_id, c.from)))
-        .find(|(_, role)| *role == CREATOR);
-    if let Some((user, _)) = creator_touched {
-        return Err(ReconcileError::CreatorProtected {
-            target,
-            user_id: user.clone(),
-        }
-        .into());
-    }
-    safety.check_removals(&target, plan.remove.len(), plan.found.len())?;
-    let managers_before = plan.found.values().filter(|r| **r == MANAGER).count();
-    let mut after: BTreeMap<&String, i32> = plan.found.iter().map(|(u, r)| (u, *r)).collect();
-    for user in plan.remove.keys() {
-        after.remove(user);
-    }
-    for c in &plan.change_role {
-        after.insert(&c.user_id, c.to);
-    }
-    for (u, r) in &plan.add {
-        after.insert(u, *r);
-    }
-    let managers_after = after.values().filter(|r| **r == MANAGER).count();
-    if managers_before > 0 && managers_after == 0 && !safety.allow_removing_last_manager {
-        return Err(ReconcileError::LastManager { target }.into());
-    }
-    Ok(())
-}
-
-/// Applies a plan (see the [module docs](super)): checks the project is as planned or partly
-/// applied, then adds, changes roles and removes in chunks of the operations' batch limits,
-/// `concurrency` calls at a time.
+/// Applies a project's plan (see the [module docs](super)).
 pub async fn apply_project(
     client: &ProjectManClient,
     plan: &ProjectPlan,
-    safety: &Safety,
-    concurrency: usize,
-) -> Result<ApplyReport, Error> {
-    check_safety(plan, safety)?;
-    let project = plan.project_id.as_str();
-    let now = found(client, project).await?;
-    let mut report = ApplyReport {
-        calls: super::listing_calls(now.len()),
-        ..ApplyReport::default()
-    };
-    let changes: BTreeMap<&String, &RoleChange> =
-        plan.change_role.iter().map(|c| (&c.user_id, c)).collect();
-    let users: BTreeSet<&String> = plan.found.keys().chain(now.keys()).collect();
-    let mut conflicts = Vec::new();
-    for user in users {
-        let (was, is) = (plan.found.get(user), now.get(user));
-        // What the plan allows the user's role to be now: as found, or as planned.
-        let planned = if let Some(role) = plan.add.get(user) {
-            Some(*role)
-        } else if plan.remove.contains_key(user) {
-            None
-        } else if let Some(c) = changes.get(user) {
-            Some(c.to)
-        } else {
-            was.copied()
-        };
-        if is.copied() != was.copied() && is.copied() != planned {
-            conflicts.push(format!(
-                "{user} was {} and is now {}",
-                was.map_or("absent".into(), |r| role_name(*r)),
-                is.map_or("absent".into(), |r| role_name(*r))
-            ));
-        }
-    }
-    if !conflicts.is_empty() {
-        return Err(ReconcileError::Stale {
-            target: format!("project {project}"),
-            conflicts,
-        }
-        .into());
-    }
-
-    let mut pending_add = Vec::new();
-    for (user, role) in &plan.add {
-        if now.contains_key(user) {
-            report.already_done.push(format!("+ {user}"));
-        } else {
-            let request = types::BatchAddMemberRequestV4 {
-                role_id: Some(types::RoleId::try_from(*role)?),
-                user_id: user.parse()?,
-            };
-            pending_add.push((user.clone(), request));
-        }
-    }
-    let chunks = batches(
-        &pending_add,
-        projectman::OPERATIONS,
-        "BatchAddMembersV4",
-        "/users",
-        50,
-    );
-    run_chunks(
-        chunks,
-        concurrency,
-        |(user, r)| {
-            format!(
-                "+ {user} as {}",
-                role_name(r.role_id.as_deref().copied().unwrap_or(0))
-            )
-        },
-        |chunk: Vec<(String, types::BatchAddMemberRequestV4)>| async move {
-            client
-                .batch_add_members_v4()
-                .project_id(project)
-                .body_map(|b| b.users(chunk.into_iter().map(|(_, r)| r).collect::<Vec<_>>()))
-                .execute()
-                .await
-                .map(|_| ())
-        },
-        &mut report,
-    )
-    .await;
-
-    // One call sets one role for many users: group the changes by the role they get.
-    let mut by_role: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    for c in &plan.change_role {
-        if now.get(&c.user_id) == Some(&c.to) {
-            report.already_done.push(format!("~ {}", c.user_id));
-        } else {
-            by_role.entry(c.to).or_default().push(c.user_id.clone());
-        }
-    }
-    let role_limit = batch_limit(
-        projectman::OPERATIONS,
-        "UpdateMembesRoleV4",
-        "/user_ids",
-        50,
-    );
-    let chunks: Vec<Vec<(i32, String)>> = by_role
-        .into_iter()
-        .flat_map(|(role, users)| {
-            users
-                .chunks(role_limit)
-                .map(|c| c.iter().map(|u| (role, u.clone())).collect())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    run_chunks(
-        chunks,
-        concurrency,
-        |(role, user)| format!("~ {user} -> {}", role_name(*role)),
-        |chunk: Vec<(i32, String)>| async move {
-            let role = types::RoleId::try_from(chunk[0].0)?;
-            let ids = chunk
-                .iter()
-                .map(|(_, u)| u.parse())
-                .collect::<Result<Vec<types::UserId>, _>>()?;
-            client
-                .update_membes_role_v4()
-                .project_id(project)
-                .body_map(|b| b.role_id(role).user_ids(ids))
-                .execute()
-                .await
-                .map(|_| ())
-        },
-        &mut report,
-    )
-    .await;
-
-    let mut pending_remove = Vec::new();
-    for user in plan.remove.keys() {
-        if now.contains_key(user) {
-            pending_remove.push(user.clone());
-        } else {
-            report.already_done.push(format!("- {user}"));
-        }
-    }
-    let chunks = batches(
-        &pending_remove,
-        projectman::OPERATIONS,
-        "BatchDeleteMembersV4",
-        "/user_ids",
-        50,
-    );
-    run_chunks(
-        chunks,
-        concurrency,
-        |user| format!("- {user}"),
-        |chunk: Vec<String>| async move {
-            let ids = chunk
-                .iter()
-                .map(|u| u.parse())
-                .collect::<Result<Vec<types::UserId>, _>>()?;
-            client
-                .batch_delete_members_v4()
-                .project_id(project)
-                .body_map(|b| b.user_ids(ids))
-                .execute()
-                .await
-                .map(|_| ())
-        },
-        &mut report,
-    )
-    .await;
-    Ok(report)
+    options: &ApplyOptions,
+) -> Result<ApplyReport, ReconcileError> {
+    let target = ProjectTarget::new(client, &plan.target);
+    engine::apply(&target, plan, options).await
 }
