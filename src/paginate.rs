@@ -45,6 +45,7 @@
 use std::{collections::HashMap, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use futures::{stream, Stream, StreamExt};
+use reqwest::StatusCode;
 
 use crate::Error;
 
@@ -237,8 +238,8 @@ impl<R: OffsetPaged> Paginator<R> {
         self
     }
 
-    /// Fetches a page whose call fails with a [retryable](Error::is_retryable) error up to `n`
-    /// more times, waiting `delay`, then twice as long each time, in place: the pages already
+    /// Fetches a page whose call fails with a [retryable](Error::is_retryable) error, or a 500
+    /// (a page is a read, safe to ask for again), up to `n` more times, waiting `delay`, then twice as long each time, in place: the pages already
     /// read are kept. Default 0 (the client's own retries still apply to every call).
     pub fn retry_pages(mut self, n: u32, delay: Duration) -> Self {
         self.page_retries = n;
@@ -353,7 +354,11 @@ fn fail<T>(offset: u64, request_id: Option<&str>, message: String) -> Result<T, 
 /// An [inconsistency](is_inconsistent) found outside the paginator, e.g. by a caller that checks
 /// keys across a whole listing of its own: the error carries `message`, the offset and the
 /// request ID like the paginator's own.
-pub fn inconsistent_listing(message: impl fmt::Display, offset: u64, request_id: Option<String>) -> Error {
+pub fn inconsistent_listing(
+    message: impl fmt::Display,
+    offset: u64,
+    request_id: Option<String>,
+) -> Error {
     Error::Pagination {
         message: format!("{INCONSISTENT}{message}"),
         offset,
@@ -376,7 +381,12 @@ async fn fetch<R: OffsetPaged>(
     let mut attempt = 0;
     loop {
         match request.clone().fetch_page(offset, limit).await {
-            Err(e) if attempt < retries && e.is_retryable() => {
+            // A page is a read: a 500 is as safe to ask again as a 503.
+            Err(e)
+                if attempt < retries
+                    && (e.is_retryable()
+                        || e.status() == Some(StatusCode::INTERNAL_SERVER_ERROR)) =>
+            {
                 let wait = delay.saturating_mul(1 << attempt.min(16));
                 tracing::debug!(offset, attempt, ?wait, error = %e, "fetching the page again");
                 attempt += 1;

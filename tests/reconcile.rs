@@ -1,20 +1,37 @@
 //! Membership as code against the fake: every plan kind, idempotence, a partial failure then
-//! resumed, a concurrent change detected, the safety refusals, chunks at the batch limits.
+//! resumed, a concurrent change detected, the safety refusals, chunks at the batch limits;
+//! listings that repeat a member and hide another (in the plan and in apply's re-list), writes
+//! the service accepts but does not do (verification), the desired side refused before any call,
+//! listing pages that fail, counted calls and request IDs in the report, a third kind of target
+//! on the same engine; and a raw loopback server for the listing faults.
 #![cfg(feature = "fake")]
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
 
 use huaweicloud_openapi::{
     dataarts::types as da,
     fake::{self, Fault, CALLER_USER_ID},
+    paginate,
     projectman::Role,
     reconcile::{
-        self, DesiredMember, DesiredPermissionSet, DesiredProject, ReconcileError, Safety,
+        self, ApplyOptions, DesiredMember, DesiredPermissionSet, DesiredProject, Limits,
+        ListSettings, Listing, ProjectTarget, ReconcileError, Safety, Target, Verification,
+        Written,
     },
+    retry::RetryPolicy,
     Error, Execute,
 };
+
+use common::hostile::{self, Hostile};
 
 const PROJECT: &str = common::CODEARTS_PROJECT;
 
@@ -40,19 +57,26 @@ fn desired_project(
 ) -> DesiredProject {
     DesiredProject {
         project_id: PROJECT.into(),
-        members: members
-            .into_iter()
-            .map(|(i, r)| (uid(i), r.value() as i32))
-            .collect(),
+        members: members.into_iter().map(|(i, r)| (uid(i), r)).collect(),
         prune,
     }
 }
 
-fn relaxed() -> Safety {
-    Safety {
+/// Default options with waits of a millisecond.
+fn options() -> ApplyOptions {
+    ApplyOptions::new().retry_delay(Duration::from_millis(1))
+}
+
+fn relaxed() -> ApplyOptions {
+    options().safety(Safety {
         allow_large_removals: true,
         ..Safety::default()
-    }
+    })
+}
+
+fn set_size(fake: &fake::FakeServer) -> usize {
+    fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
+        .len()
 }
 
 #[tokio::test]
@@ -72,16 +96,13 @@ async fn permission_set_plans_add_remove_keep_and_apply_to_an_empty_plan() {
         plan, again,
         "planning twice without changes gives the same plan"
     );
-    let report = reconcile::apply_permission_set(&da, &plan, &Safety::default(), 4)
+    let report = reconcile::apply_permission_set(&da, &plan, &options())
         .await
         .unwrap();
     assert!(report.is_complete(), "{report}");
+    assert_eq!(report.verification, Verification::Passed);
     assert_eq!(report.applied.len(), 10);
-    assert_eq!(
-        fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-            .len(),
-        10
-    );
+    assert_eq!(set_size(&fake), 10);
     assert!(
         reconcile::plan_permission_set(&da, &desired_set(0..10, true))
             .await
@@ -113,15 +134,10 @@ async fn permission_set_plans_add_remove_keep_and_apply_to_an_empty_plan() {
     let saved = serde_json::to_string(&plan).unwrap();
     let loaded: reconcile::PermissionSetPlan = serde_json::from_str(&saved).unwrap();
     assert_eq!(loaded, plan);
-    reconcile::apply_permission_set(&da, &loaded, &Safety::default(), 4)
+    reconcile::apply_permission_set(&da, &loaded, &options())
         .await
         .unwrap();
-    let names: Vec<String> = fake
-        .members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-        .into_iter()
-        .filter_map(|m| m.member_name)
-        .collect();
-    assert_eq!(names.len(), 7);
+    assert_eq!(set_size(&fake), 7);
     assert!(
         reconcile::plan_permission_set(&da, &desired_set(5..12, true))
             .await
@@ -138,11 +154,11 @@ async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
         .unwrap();
     // The second batch-create call fails (400: not retried).
     let op = "BatchCreateSecurityPermissionSetMembers";
-    fake.inject_fault(op, Fault::Delay(std::time::Duration::ZERO))
-        .unwrap();
+    fake.inject_fault(op, Fault::Delay(Duration::ZERO)).unwrap();
     fake.inject_fault(op, Fault::error(400, "DLS.9999", "injected"))
         .unwrap();
-    let report = reconcile::apply_permission_set(&da, &plan, &Safety::default(), 1)
+    let one_at_a_time = options().concurrency(1);
+    let report = reconcile::apply_permission_set(&da, &plan, &one_at_a_time)
         .await
         .unwrap();
     assert!(!report.is_complete());
@@ -160,14 +176,16 @@ async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
         Some("DLS.9999")
     );
     assert_eq!(report.applied.len(), 150);
-    assert_eq!(
-        fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-            .len(),
-        150
-    );
+    assert_eq!(set_size(&fake), 150);
+    // Verification names the 100 members the failed call carried, and why.
+    assert_eq!(report.not_converged().len(), 100, "{report}");
+    assert!(report.not_converged().iter().all(|m| m
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.starts_with("its call failed") && r.contains("DLS.9999"))));
 
     let before = fake.request_count();
-    let resumed = reconcile::apply_permission_set(&da, &plan, &Safety::default(), 1)
+    let resumed = reconcile::apply_permission_set(&da, &plan, &one_at_a_time)
         .await
         .unwrap();
     assert!(resumed.is_complete(), "{resumed}");
@@ -176,30 +194,23 @@ async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
         (100, 150)
     );
     assert_eq!(
-        fake.request_count() - before,
+        (fake.request_count() - before) as u64,
         resumed.calls,
-        "the listing plus one call for the 100 missing, nothing repeated"
+        "two listings plus one call for the 100 missing, nothing repeated"
     );
-    assert_eq!(
-        fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-            .len(),
-        250
-    );
+    assert_eq!(resumed.calls, 2 + 1 + 3, "150 then 250 members, 100 a page");
+    assert_eq!(set_size(&fake), 250);
 }
 
 #[tokio::test]
 async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
     let (fake, da, _) = common::fake_clients().await;
-    reconcile::apply_permission_set(
-        &da,
-        &reconcile::plan_permission_set(&da, &desired_set(0..4, true))
-            .await
-            .unwrap(),
-        &Safety::default(),
-        2,
-    )
-    .await
-    .unwrap();
+    let fill = reconcile::plan_permission_set(&da, &desired_set(0..4, true))
+        .await
+        .unwrap();
+    reconcile::apply_permission_set(&da, &fill, &options())
+        .await
+        .unwrap();
     let plan = reconcile::plan_permission_set(&da, &desired_set(0..3, true))
         .await
         .unwrap();
@@ -218,11 +229,11 @@ async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
         .execute()
         .await
         .unwrap();
-    let error = reconcile::apply_permission_set(&da, &plan, &Safety::default(), 2)
+    let error = reconcile::apply_permission_set(&da, &plan, &options())
         .await
         .unwrap_err();
     match &error {
-        Error::Reconcile(ReconcileError::Stale { conflicts, .. }) => {
+        ReconcileError::Stale { conflicts, .. } => {
             assert!(
                 conflicts.iter().any(|c| c.contains("intruder")),
                 "{conflicts:?}"
@@ -230,12 +241,7 @@ async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-            .len(),
-        5,
-        "nothing removed"
-    );
+    assert_eq!(set_size(&fake), 5, "nothing removed");
 }
 
 #[tokio::test]
@@ -244,39 +250,32 @@ async fn large_removals_need_an_override() {
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..10, true))
         .await
         .unwrap();
-    reconcile::apply_permission_set(&da, &fill, &Safety::default(), 2)
+    reconcile::apply_permission_set(&da, &fill, &options())
         .await
         .unwrap();
     let plan = reconcile::plan_permission_set(&da, &desired_set(0..4, true))
         .await
         .unwrap();
-    let error = reconcile::apply_permission_set(&da, &plan, &Safety::default(), 2)
+    let error = reconcile::apply_permission_set(&da, &plan, &options())
         .await
         .unwrap_err();
     assert!(
         matches!(
             error,
-            Error::Reconcile(ReconcileError::TooManyRemovals {
+            ReconcileError::TooManyRemovals {
                 removals: 6,
                 members: 10,
                 ..
-            })
+            }
         ),
         "{error}"
     );
-    assert_eq!(
-        fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-            .len(),
-        10
-    );
-    reconcile::apply_permission_set(&da, &plan, &relaxed(), 2)
+    assert!(error.is_refusal());
+    assert_eq!(set_size(&fake), 10);
+    reconcile::apply_permission_set(&da, &plan, &relaxed())
         .await
         .unwrap();
-    assert_eq!(
-        fake.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID)
-            .len(),
-        4
-    );
+    assert_eq!(set_size(&fake), 4);
 }
 
 #[tokio::test]
@@ -285,17 +284,17 @@ async fn removals_are_chunked_at_the_spec_s_batch_limit() {
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..201, true))
         .await
         .unwrap();
-    reconcile::apply_permission_set(&da, &fill, &Safety::default(), 4)
+    reconcile::apply_permission_set(&da, &fill, &options())
         .await
         .unwrap();
     fake.record_requests(1_000);
     let empty = reconcile::plan_permission_set(&da, &desired_set(0..0, true))
         .await
         .unwrap();
-    let report = reconcile::apply_permission_set(&da, &empty, &relaxed(), 4)
+    let report = reconcile::apply_permission_set(&da, &empty, &relaxed())
         .await
         .unwrap();
-    assert!(report.is_complete());
+    assert!(report.is_complete(), "{report}");
     let mut sizes: Vec<usize> = fake
         .recorded_requests()
         .iter()
@@ -320,11 +319,11 @@ async fn project_plans_add_change_roles_remove_and_chunk_at_fifty() {
     .await
     .unwrap();
     assert_eq!(
-        (plan.add.len(), plan.remove.len(), plan.change_role.len()),
+        (plan.add.len(), plan.remove.len(), plan.change.len()),
         (101, 0, 0)
     );
     assert_eq!(plan.unchanged, 1, "the caller, as the project's creator");
-    let report = reconcile::apply_project(&pm, &plan, &Safety::default(), 4)
+    let report = reconcile::apply_project(&pm, &plan, &options())
         .await
         .unwrap();
     assert!(report.is_complete(), "{report}");
@@ -354,11 +353,14 @@ async fn project_plans_add_change_roles_remove_and_chunk_at_fifty() {
     );
     let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
     assert_eq!(
-        (plan.add.len(), plan.change_role.len(), plan.remove.len()),
+        (plan.add.len(), plan.change.len(), plan.remove.len()),
         (0, 20, 11)
     );
     assert!(plan.to_string().contains("~ "), "{plan}");
-    let report = reconcile::apply_project(&pm, &plan, &Safety::default(), 4)
+    // A saved project plan keeps roles as the API's numbers.
+    let saved = serde_json::to_value(&plan).unwrap();
+    assert_eq!(saved["change"][uid(0)]["to"], 8, "{saved}");
+    let report = reconcile::apply_project(&pm, &plan, &options())
         .await
         .unwrap();
     assert!(report.is_complete(), "{report}");
@@ -379,7 +381,7 @@ async fn the_creator_and_the_last_manager_are_protected() {
     let (fake, _, pm) = common::fake_clients().await;
     let start = desired_project([(0, Role::ProjectManager), (1, Role::Developer)], true);
     let plan = reconcile::plan_project(&pm, &start).await.unwrap();
-    reconcile::apply_project(&pm, &plan, &Safety::default(), 2)
+    reconcile::apply_project(&pm, &plan, &options())
         .await
         .unwrap();
 
@@ -389,37 +391,807 @@ async fn the_creator_and_the_last_manager_are_protected() {
         .unwrap();
     assert!(!plan.remove.contains_key(CALLER_USER_ID));
     // It removes the last manager, though: refused unless allowed.
-    let error = reconcile::apply_project(&pm, &plan, &relaxed(), 2)
+    let error = reconcile::apply_project(&pm, &plan, &relaxed())
         .await
         .unwrap_err();
     assert!(
-        matches!(error, Error::Reconcile(ReconcileError::LastManager { .. })),
+        matches!(error, ReconcileError::LastManager { .. }),
         "{error}"
     );
-    // Asking for the creator's role is refused at planning.
+    // Asking for the creator's role is refused at planning, before any call.
     let mut bad = start.clone();
-    bad.members.insert(uid(2), -1);
-    assert!(matches!(
-        reconcile::plan_project(&pm, &bad).await,
-        Err(Error::InvalidRequest(_))
-    ));
+    bad.members.insert(uid(2), Role::ProjectCreator);
+    let before = fake.request_count();
+    let error = reconcile::plan_project(&pm, &bad).await.unwrap_err();
+    assert!(
+        matches!(&error, ReconcileError::Invalid { member, .. } if member.contains(&uid(2))),
+        "{error}"
+    );
+    assert_eq!(fake.request_count(), before);
     // A plan edited by hand to remove the creator is refused, whatever the overrides.
     let mut tampered = reconcile::plan_project(&pm, &start).await.unwrap();
     tampered.remove.insert(CALLER_USER_ID.into(), -1);
-    let everything = Safety {
+    let everything = options().safety(Safety {
         allow_large_removals: true,
         allow_removing_last_manager: true,
         ..Safety::default()
-    };
-    let error = reconcile::apply_project(&pm, &tampered, &everything, 2)
+    });
+    let error = reconcile::apply_project(&pm, &tampered, &everything)
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error,
-            Error::Reconcile(ReconcileError::CreatorProtected { .. })
-        ),
+        matches!(&error, ReconcileError::Protected { member, .. } if member.contains(CALLER_USER_ID)),
         "{error}"
     );
     assert_eq!(fake.project_members(PROJECT).len(), 3);
+}
+
+/// A project with the creator and members 0..n, all developers.
+async fn project_with(
+    fake: &fake::FakeServer,
+    pm: &huaweicloud_openapi::ProjectManClient,
+    n: usize,
+) {
+    let plan = reconcile::plan_project(
+        pm,
+        &desired_project((0..n).map(|i| (i, Role::Developer)), true),
+    )
+    .await
+    .unwrap();
+    let report = reconcile::apply_project(pm, &plan, &options())
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    assert_eq!(fake.project_members(PROJECT).len(), n + 1);
+}
+
+#[tokio::test]
+async fn a_listing_that_repeats_a_member_and_hides_another_is_read_again_when_planning() {
+    let (fake, da, _) = common::fake_clients().await;
+    let fill = reconcile::plan_permission_set(&da, &desired_set(0..150, true))
+        .await
+        .unwrap();
+    reconcile::apply_permission_set(&da, &fill, &options())
+        .await
+        .unwrap();
+    let honest = reconcile::plan_permission_set(&da, &desired_set(0..149, true))
+        .await
+        .unwrap();
+    assert_eq!(honest.remove.len(), 1, "member 149, listed last");
+
+    // One shifted page: the first reading repeats member 99 and hides member 149; the second
+    // reading is right, and so is the plan.
+    fake.shift_permission_set_member_pages(1);
+    let plan = reconcile::plan_permission_set(&da, &desired_set(0..149, true))
+        .await
+        .unwrap();
+    assert_eq!(plan, honest);
+
+    // Shifted for good: the plan fails, naming the member and the offset, after three readings.
+    fake.shift_permission_set_member_pages(1_000);
+    let before = fake.request_count();
+    let error = reconcile::plan_permission_set(&da, &desired_set(0..149, true))
+        .await
+        .unwrap_err();
+    let source = error.call_error().expect("a listing error");
+    assert!(paginate::is_inconsistent(source), "{error}");
+    match source {
+        Error::Pagination {
+            message, offset, ..
+        } => {
+            assert!(message.contains(&format!("{:032x}", 99)), "{message}");
+            assert_eq!(*offset, 100);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        fake.request_count() - before,
+        3 * 2,
+        "three readings of two pages"
+    );
+}
+
+#[tokio::test]
+async fn a_re_list_that_hides_a_member_planned_for_removal_never_ends_in_success() {
+    let (fake, _, pm) = common::fake_clients().await;
+    project_with(&fake, &pm, 150).await;
+    // The listing is sorted by user ID: a user `ff...f` comes last, after the creator (f0f0...).
+    let last = "f".repeat(32);
+    let mut desired = desired_project((0..150).map(|i| (i, Role::Developer)), true);
+    desired.members.insert(last.clone(), Role::Viewer);
+    let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
+    reconcile::apply_project(&pm, &plan, &options())
+        .await
+        .unwrap();
+    // Remove it: a shifted page hides exactly that member (and repeats member 99).
+    desired.members.remove(&last);
+    let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
+    assert_eq!(plan.remove.keys().collect::<Vec<_>>(), [&last]);
+
+    // Apply's re-list stays inconsistent: apply fails, nothing is written, the member stays.
+    fake.shift_project_member_pages(1_000);
+    let before = fake.request_count();
+    let error = reconcile::apply_project(&pm, &plan, &options())
+        .await
+        .unwrap_err();
+    assert!(
+        error.call_error().is_some_and(paginate::is_inconsistent),
+        "{error}"
+    );
+    assert_eq!(fake.request_count() - before, 3 * 2, "listings only");
+    assert!(fake
+        .project_members(PROJECT)
+        .iter()
+        .any(|(u, _)| *u == last));
+
+    // Inconsistent once: read again, removed, verified.
+    fake.shift_project_member_pages(1);
+    let report = reconcile::apply_project(&pm, &plan, &options())
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    assert_eq!(report.applied.len(), 1, "{report}");
+    assert!(report.already_done.is_empty(), "{report}");
+    assert_eq!(report.listings[0].listings, 2);
+    assert_eq!(report.listings[0].inconsistencies.len(), 1);
+    assert!(!fake
+        .project_members(PROJECT)
+        .iter()
+        .any(|(u, _)| *u == last));
+
+    // The verification listing is the one that lies: apply does not call it a success.
+    let desired = desired_project((0..148).map(|i| (i, Role::Developer)), true);
+    let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
+    let one_listing = options();
+    let with_fault = ApplyOptions {
+        listing_attempts: 1,
+        ..one_listing
+    };
+    // The re-list before writing reads 2 pages (1 shifted page between them); the fault is
+    // armed by the progress callback, after the write.
+    let armed = Arc::new(fake);
+    let fake_for_progress = armed.clone();
+    let with_fault =
+        with_fault.on_progress(move |_| fake_for_progress.shift_project_member_pages(1));
+    let report = reconcile::apply_project(&pm, &plan, &with_fault)
+        .await
+        .unwrap();
+    assert!(!report.is_complete(), "{report}");
+    assert!(
+        matches!(&report.verification, Verification::Failed { error } if error.contains("inconsistent")),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_skipped_user_and_a_downgraded_role_are_reported_not_converged() {
+    let (fake, _, pm) = common::fake_clients().await;
+    project_with(&fake, &pm, 3).await;
+    // uid(10) does not exist; the caller may not grant project manager (3).
+    let known: Vec<String> = (0..10).map(uid).collect();
+    fake.set_known_users(Some(known));
+    fake.set_grantable_roles(Some(vec![4, 5, 6, 7, 8, 9]));
+    let desired = desired_project(
+        [
+            (0, Role::Developer),
+            (1, Role::Developer),
+            (2, Role::Developer),
+            (4, Role::Tester),
+            (5, Role::ProjectManager),
+            (10, Role::Developer),
+        ],
+        true,
+    );
+    let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
+    assert_eq!(plan.add.len(), 3);
+    let report = reconcile::apply_project(&pm, &plan, &options())
+        .await
+        .unwrap();
+    assert!(report.failed.is_empty(), "the service accepted every call");
+    assert!(!report.is_complete(), "{report}");
+    let missed: BTreeMap<&str, _> = report
+        .not_converged()
+        .iter()
+        .map(|m| (m.member.as_str(), m))
+        .collect();
+    assert_eq!(missed.len(), 2, "{report}");
+    let skipped = missed[uid(10).as_str()];
+    assert_eq!(skipped.found, "absent");
+    assert!(
+        skipped
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("skips user IDs")),
+        "{skipped:?}"
+    );
+    let downgraded = missed[uid(5).as_str()];
+    assert!(downgraded.found.contains("Participant"), "{downgraded:?}");
+    assert!(
+        downgraded
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("role 7")),
+        "{downgraded:?}"
+    );
+    let shown = report.to_string();
+    assert!(shown.contains("2 not converged"), "{shown}");
+}
+
+#[tokio::test]
+async fn duplicate_and_malformed_desired_members_are_refused_before_any_call() {
+    let (fake, da, pm) = common::fake_clients().await;
+    let before = fake.request_count();
+
+    let mut twice = desired_set(0..3, true);
+    let mut again = user(1);
+    again.member_name = "someone_else".into();
+    twice.members.push(again);
+    let error = reconcile::plan_permission_set(&da, &twice)
+        .await
+        .unwrap_err();
+    match &error {
+        ReconcileError::Duplicate {
+            first,
+            second,
+            target,
+        } => {
+            assert!(first.contains("user_00001"), "{error}");
+            assert!(second.contains("someone_else"), "{error}");
+            assert!(target.contains(fake::PERMISSION_SET_ID), "{error}");
+        }
+        other => panic!("{other}"),
+    }
+
+    for bad in [
+        DesiredMember::user("", "empty_id"),
+        DesiredMember::user("x".repeat(129), "long_id"),
+        DesiredMember {
+            member_type: "ROBOT".into(),
+            ..user(7)
+        },
+    ] {
+        let mut desired = desired_set(0..2, true);
+        desired.members.push(bad.clone());
+        let error = reconcile::plan_permission_set(&da, &desired)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, ReconcileError::Invalid { member, target, .. }
+                if member.contains(&bad.member_name) && target.contains(fake::PERMISSION_SET_ID)),
+            "{error}"
+        );
+    }
+
+    let mut short = desired_project([(0, Role::Developer)], true);
+    short.members.insert("665b542e".into(), Role::Tester);
+    let error = reconcile::plan_project(&pm, &short).await.unwrap_err();
+    assert!(
+        matches!(&error, ReconcileError::Invalid { member, .. } if member.contains("665b542e")),
+        "{error}"
+    );
+    assert!(error.to_string().contains(PROJECT), "{error}");
+
+    // Too many members for one project.
+    let crowd = desired_project((0..1_001).map(|i| (i, Role::Viewer)), true);
+    let error = reconcile::plan_project(&pm, &crowd).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ReconcileError::TooManyMembers {
+                members: 1_001,
+                limit: 1_000,
+                ..
+            }
+        ),
+        "{error}"
+    );
+
+    // A desired file that names a user twice or an unknown role does not load.
+    let json = format!(
+        r#"{{"project_id":"{PROJECT}","members":{{"{0}":4,"{0}":"viewer"}}}}"#,
+        uid(0)
+    );
+    let error = serde_json::from_str::<DesiredProject>(&json).unwrap_err();
+    assert!(error.to_string().contains("listed twice"), "{error}");
+    let json = format!(
+        r#"{{"project_id":"{PROJECT}","members":{{"{}":42}}}}"#,
+        uid(0)
+    );
+    let error = serde_json::from_str::<DesiredProject>(&json).unwrap_err();
+    assert!(error.to_string().contains("unknown role 42"), "{error}");
+    let json = format!(
+        r#"{{"project_id":"{PROJECT}","members":{{"{}":"test_manager"}}}}"#,
+        uid(0)
+    );
+    let loaded: DesiredProject = serde_json::from_str(&json).unwrap();
+    assert_eq!(loaded.members[&uid(0)], Role::TestManager);
+
+    assert_eq!(fake.request_count(), before, "nothing was called");
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_project_past_a_thousand_members() {
+    let (fake, _, pm) = common::fake_clients().await;
+    project_with(&fake, &pm, 998).await;
+    let add = |users: Vec<String>| {
+        let pm = pm.clone();
+        async move {
+            let users = users
+                .iter()
+                .map(
+                    |u| huaweicloud_openapi::projectman::types::BatchAddMemberRequestV4 {
+                        role_id: Some(Role::Viewer.into()),
+                        user_id: u.parse().unwrap(),
+                    },
+                )
+                .collect::<Vec<_>>();
+            pm.batch_add_members_v4()
+                .project_id(PROJECT)
+                .body_map(|b| b.users(users))
+                .execute()
+                .await
+        }
+    };
+    let error = add(vec![uid(2_000), uid(2_001)]).await.unwrap_err();
+    assert_eq!(
+        error.as_service().and_then(|s| s.error_code.as_deref()),
+        Some("PM.00000004"),
+        "{error}"
+    );
+    assert_eq!(
+        fake.project_members(PROJECT).len(),
+        1_000 - 1,
+        "refused whole"
+    );
+    add(vec![uid(2_000)]).await.unwrap();
+    assert_eq!(fake.project_members(PROJECT).len(), 1_000);
+    // Planning one more member is refused before any write.
+    let error = reconcile::plan_project(&pm, &desired_project([(3_000, Role::Viewer)], false))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ReconcileError::TooManyMembers { members: 1_001, .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_on_listing_pages_still_converge_in_one_apply() {
+    let (fake, _, pm) = common::fake_clients().await;
+    project_with(&fake, &pm, 250).await;
+    let desired = desired_project(
+        (0..300).map(|i| {
+            (
+                i,
+                if i < 50 {
+                    Role::Viewer
+                } else {
+                    Role::Developer
+                },
+            )
+        }),
+        true,
+    );
+    // The client retries nothing; the listing fetches a failed page again, in place.
+    for _ in 0..2 {
+        fake.inject_fault(
+            "ListProjectMembersV4",
+            Fault::error(500, "PM.500", "injected"),
+        )
+        .unwrap();
+    }
+    let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
+    assert_eq!((plan.add.len(), plan.change.len()), (50, 50));
+    for _ in 0..3 {
+        fake.inject_fault(
+            "ListProjectMembersV4",
+            Fault::error(503, "PM.503", "injected"),
+        )
+        .unwrap();
+    }
+    let report = reconcile::apply_project(&pm, &plan, &options())
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    assert_eq!(
+        report.listings[0].listings, 1,
+        "the pages were fetched again, not the whole listing"
+    );
+    assert!(reconcile::plan_project(&pm, &desired)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_report_counts_every_attempt_and_keeps_each_call_s_request_id() {
+    let fake = fake::FakeServer::start().await.unwrap();
+    let retrying = common::projectman(
+        &fake.endpoint(),
+        huaweicloud_openapi::auth::Credentials::token(common::TOKEN).unwrap(),
+        // Batch adds are POSTs: retried on 429 only when the caller opts in.
+        RetryPolicy {
+            retry_non_idempotent: true,
+            ..common::fast_retries()
+        },
+    );
+    let plan = reconcile::plan_project(
+        &retrying,
+        &desired_project((0..120).map(|i| (i, Role::Tester)), true),
+    )
+    .await
+    .unwrap();
+    // The first add is throttled once, then goes through on the client's retry.
+    fake.inject_fault(
+        "BatchAddMembersV4",
+        Fault::error(429, "APIGW.0308", "throttled"),
+    )
+    .unwrap();
+    let events = Arc::new(AtomicUsize::new(0));
+    let seen = events.clone();
+    let last = Arc::new(Mutex::new((0, 0)));
+    let last_seen = last.clone();
+    let options = options().concurrency(1).on_progress(move |p| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        *last_seen.lock().unwrap() = (p.done, p.total);
+    });
+    let before = fake.request_count();
+    let report = reconcile::apply_project(&retrying, &plan, &options)
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    assert_eq!(
+        report.calls,
+        (fake.request_count() - before) as u64,
+        "calls are what the server saw, the retry included"
+    );
+    assert_eq!(report.chunks.len(), 3);
+    assert_eq!(report.chunks[0].attempts, 2, "{:?}", report.chunks[0]);
+    assert!(report.chunks.iter().all(|c| c.request_id.is_some()));
+    assert_eq!(events.load(Ordering::SeqCst), 3, "one event a call");
+    assert_eq!(*last.lock().unwrap(), (120, 120));
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["verification"]["state"], "passed");
+    assert_eq!(json["chunks"][0]["outcome"], "applied");
+    assert!(json["chunks"][0]["request_id"].is_string());
+    assert!(json["listings"][0]["request_ids"].as_array().unwrap().len() >= 1);
+}
+
+#[tokio::test]
+async fn apply_runs_on_any_runtime_thread() {
+    let (_fake, _, pm) = common::fake_clients().await;
+    let plan = reconcile::plan_project(&pm, &desired_project([(0, Role::Viewer)], true))
+        .await
+        .unwrap();
+    let report = tokio::spawn(async move {
+        reconcile::apply_project(&pm, &plan, &ApplyOptions::default()).await
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(report.is_complete(), "{report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A third kind of membership: levels of named members in memory, on the same engine.
+
+#[derive(Default)]
+struct Board {
+    members: BTreeMap<String, u8>,
+    /// Listings still to answer with the first member twice and the last hidden.
+    faulty_listings: usize,
+    /// Levels the board turns into 1 (as a service that downgrades what it may not grant).
+    downgrades: Vec<u8>,
+    batches: Vec<(&'static str, usize)>,
+}
+
+struct Levels {
+    board: Arc<Mutex<Board>>,
+}
+
+impl Target for Levels {
+    type Key = String;
+    type Desired = u8;
+    type Found = u8;
+    const KIND: &'static str = "board";
+
+    fn id(&self) -> &str {
+        "toy"
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            add: 3,
+            remove: 2,
+            change: 2,
+            max_members: Some(20),
+        }
+    }
+
+    async fn list(&self, _settings: ListSettings) -> Result<Listing<String, u8>, Error> {
+        let mut board = self.board.lock().unwrap();
+        let mut members: Vec<(String, u8)> =
+            board.members.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        if board.faulty_listings > 0 && members.len() > 1 {
+            board.faulty_listings -= 1;
+            members.pop();
+            members.push(members[0].clone());
+        }
+        Ok(Listing {
+            members,
+            request_ids: vec!["toy-list".into()],
+        })
+    }
+
+    async fn add(&self, batch: Vec<(String, u8)>) -> Result<Written, Error> {
+        let mut board = self.board.lock().unwrap();
+        board.batches.push(("add", batch.len()));
+        for (k, v) in batch {
+            let v = if board.downgrades.contains(&v) { 1 } else { v };
+            board.members.insert(k, v);
+        }
+        Ok(Written {
+            request_id: Some("toy-add".into()),
+        })
+    }
+
+    async fn remove(&self, batch: Vec<(String, u8)>) -> Result<Written, Error> {
+        let mut board = self.board.lock().unwrap();
+        board.batches.push(("remove", batch.len()));
+        for (k, _) in batch {
+            board.members.remove(&k);
+        }
+        Ok(Written::default())
+    }
+
+    async fn change(&self, batch: Vec<(String, u8)>) -> Result<Written, Error> {
+        let mut board = self.board.lock().unwrap();
+        board.batches.push(("change", batch.len()));
+        assert!(
+            batch.windows(2).all(|w| w[0].1 == w[1].1),
+            "one value a call"
+        );
+        for (k, v) in batch {
+            let v = if board.downgrades.contains(&v) { 1 } else { v };
+            board.members.insert(k, v);
+        }
+        Ok(Written::default())
+    }
+
+    fn satisfies(&self, found: &u8, desired: &u8) -> bool {
+        found == desired
+    }
+
+    fn validate(&self, key: &String, desired: &u8) -> Result<(), String> {
+        if key.is_empty() || *desired == 0 || *desired > 9 {
+            return Err("levels are 1 to 9, names not empty".into());
+        }
+        Ok(())
+    }
+
+    fn protected(&self, key: &String, _found: &u8) -> Option<String> {
+        (key == "owner").then(|| "the owner stays".into())
+    }
+
+    fn explain(&self, desired: Option<&u8>, found: Option<&u8>) -> Option<String> {
+        (desired.is_some() && found == Some(&1)).then(|| "downgraded to 1".into())
+    }
+}
+
+#[tokio::test]
+async fn a_third_kind_of_target_runs_on_the_same_engine() {
+    let board = Arc::new(Mutex::new(Board::default()));
+    {
+        let mut b = board.lock().unwrap();
+        b.members.insert("owner".into(), 9);
+        for i in 0..6 {
+            b.members.insert(format!("m{i}"), 2);
+        }
+    }
+    let target = Levels {
+        board: board.clone(),
+    };
+    // m0, m1 stay; m2, m3 change to 5; m4 to 6; m5 leaves; n0..n6 join at 3.
+    let desired: Vec<(String, u8)> = [("m0", 2), ("m1", 2), ("m2", 5), ("m3", 5), ("m4", 6)]
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .chain((0..7).map(|i| (format!("n{i}"), 3)))
+        .collect();
+    // The first listing repeats a member and hides another: the engine reads again.
+    board.lock().unwrap().faulty_listings = 1;
+    let plan = reconcile::plan(&target, desired.clone(), true, &options())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            plan.add.len(),
+            plan.change.len(),
+            plan.remove.len(),
+            plan.unchanged
+        ),
+        (7, 3, 1, 3),
+        "{plan}"
+    );
+    assert!(plan.to_string().starts_with("board toy:"), "{plan}");
+
+    // A listing that stays inconsistent fails apply before anything is written.
+    board.lock().unwrap().faulty_listings = 10;
+    let error = reconcile::apply(&target, &plan, &options())
+        .await
+        .unwrap_err();
+    assert!(
+        error.call_error().is_some_and(paginate::is_inconsistent),
+        "{error}"
+    );
+    assert!(board.lock().unwrap().batches.is_empty());
+    board.lock().unwrap().faulty_listings = 0;
+
+    board.lock().unwrap().downgrades = vec![6];
+    let report = reconcile::apply(&target, &plan, &options()).await.unwrap();
+    assert_eq!(
+        report.calls,
+        3 + 2 + 1 + 2,
+        "3 adds, 2 changes, 1 removal, 2 listings"
+    );
+    let batches = board.lock().unwrap().batches.clone();
+    assert_eq!(
+        batches,
+        [
+            ("add", 3),
+            ("add", 3),
+            ("add", 1),
+            ("change", 2),
+            ("change", 1),
+            ("remove", 1)
+        ],
+        "adds, then changes grouped by value, then removals, at the limits"
+    );
+    let missed = report.not_converged();
+    assert_eq!(missed.len(), 1, "{report}");
+    assert_eq!(missed[0].member, "m4");
+    assert_eq!(missed[0].reason.as_deref(), Some("downgraded to 1"));
+    assert!(!report.is_complete());
+
+    // The desired side is checked first: a duplicate, an invalid level, too many members.
+    let mut twice = desired.clone();
+    twice.push(("m0".into(), 4));
+    assert!(matches!(
+        reconcile::plan(&target, twice, true, &options()).await,
+        Err(ReconcileError::Duplicate { .. })
+    ));
+    assert!(matches!(
+        reconcile::plan(&target, vec![("x".to_string(), 0)], true, &options()).await,
+        Err(ReconcileError::Invalid { .. })
+    ));
+    let crowd = (0..21).map(|i| (format!("c{i}"), 1)).collect::<Vec<_>>();
+    assert!(matches!(
+        reconcile::plan(&target, crowd, true, &options()).await,
+        Err(ReconcileError::TooManyMembers { .. })
+    ));
+    // The protected member is never planned away; a plan edited to remove it is refused.
+    let plan = reconcile::plan(&target, Vec::new(), true, &relaxed())
+        .await
+        .unwrap();
+    assert!(!plan.remove.contains_key("owner"));
+    let mut tampered = plan.clone();
+    tampered.remove.insert("owner".into(), 9);
+    assert!(matches!(
+        reconcile::apply(&target, &tampered, &relaxed()).await,
+        Err(ReconcileError::Protected { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw loopback server answering ProjectMan's member list as the document describes it.
+
+/// `GET /v4/projects/{id}/members?offset=&limit=` over `total` members `uid(0..total)`, sorted;
+/// with `shift`, pages at an offset above 0 start one member early (repeating one, hiding the
+/// last).
+fn member_list(total: usize, shift: bool) -> impl Fn(usize, &str) -> hostile::Reply {
+    move |_, head| {
+        let query = |name: &str| -> usize {
+            head.split(['?', '&', ' '])
+                .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let (offset, limit) = (query("offset"), query("limit"));
+        let start = if shift && offset > 0 {
+            offset - 1
+        } else {
+            offset
+        };
+        let length = limit.min(total.saturating_sub(offset));
+        let members: Vec<serde_json::Value> = (start..start + length)
+            .map(|i| serde_json::json!({"user_id": uid(i), "role_id": 4, "user_name": format!("u{i}")}))
+            .collect();
+        let body = serde_json::json!({"members": members, "total": total});
+        hostile::response(200, "", body.to_string().as_bytes())
+    }
+}
+
+fn loopback_client(server: &Hostile) -> huaweicloud_openapi::ProjectManClient {
+    common::projectman(
+        &server.url(),
+        huaweicloud_openapi::auth::Credentials::token(common::TOKEN).unwrap(),
+        RetryPolicy::disabled(),
+    )
+}
+
+#[tokio::test]
+async fn loopback_a_listing_that_repeats_and_hides_is_refused_naming_the_member_and_offset() {
+    let server = Hostile::start("127.0.0.1", member_list(150, true)).await;
+    let pm = loopback_client(&server);
+    let desired = desired_project((0..149).map(|i| (i, Role::Developer)), true);
+    let error = reconcile::plan_project(&pm, &desired).await.unwrap_err();
+    match error.call_error() {
+        Some(Error::Pagination {
+            message,
+            offset,
+            request_id,
+        }) => {
+            assert!(message.contains(&uid(99)), "{message}");
+            assert!(message.contains("twice"), "{message}");
+            assert_eq!(*offset, 100);
+            assert_eq!(request_id.as_deref(), Some("rid-200"));
+        }
+        _ => panic!("{error}"),
+    }
+    assert_eq!(
+        server.received().len(),
+        3 * 2,
+        "three readings, then the error"
+    );
+    assert!(
+        server.received().iter().all(|r| r.starts_with("GET ")),
+        "nothing written"
+    );
+
+    // The honest server gives a plan that removes exactly member 149.
+    let honest = Hostile::start("127.0.0.1", member_list(150, false)).await;
+    let plan = reconcile::plan_project(&loopback_client(&honest), &desired)
+        .await
+        .unwrap();
+    assert_eq!(plan.remove.keys().collect::<Vec<_>>(), [&uid(149)]);
+}
+
+#[tokio::test]
+async fn loopback_a_project_past_the_list_s_offset_limit_is_a_clear_error() {
+    let server = Hostile::start("127.0.0.1", member_list(20_000, false)).await;
+    let pm = loopback_client(&server);
+    let desired = desired_project([(0, Role::Developer)], false);
+    let error = reconcile::plan_project(&pm, &desired).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("20000") && text.contains("10100"), "{text}");
+    assert!(!paginate::is_inconsistent(error.call_error().unwrap()));
+    assert_eq!(
+        server.received().len(),
+        1,
+        "stopped at the first page, not read again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_target_lists_through_the_engine_s_settings() {
+    // The listing follows the caller's concurrency: with 1, pages go one at a time.
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, top) = (in_flight.clone(), most.clone());
+    let list = member_list(450, false);
+    let server = Hostile::start("127.0.0.1", move |n, head| {
+        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+        top.fetch_max(current, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(5));
+        now.fetch_sub(1, Ordering::SeqCst);
+        list(n, head)
+    })
+    .await;
+    let target = ProjectTarget::new(&loopback_client(&server), PROJECT);
+    let desired = (0..450).map(|i| (uid(i), Role::Developer));
+    let plan = reconcile::plan(&target, desired, true, &options().concurrency(1))
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(most.load(Ordering::SeqCst), 1);
+    assert_eq!(server.received().len(), 5);
 }

@@ -462,7 +462,6 @@ async fn list_members(
     if shift {
         s.dataarts.shifted_pages -= 1;
     }
-    let offset = offset - i64::from(shift);
     let set = s
         .dataarts
         .set(&project_id, &set_id)
@@ -477,17 +476,28 @@ async fn list_members(
     };
     // Unsorted lists are paged straight off the stored order, so a page costs memory in
     // proportion to the page, not to the whole list (the pagination benchmark relies on it).
-    let (count, members) = match order {
-        None => (
-            set.members.iter().filter(matches).count(),
-            set.members
+    // A shifted page has the length the page should have, one member early.
+    let shifted = |count: usize| {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let length = usize::try_from(limit)
+            .unwrap_or(0)
+            .min(count.saturating_sub(start));
+        (start - usize::from(shift), length)
+    };
+    let (count, members): (usize, Vec<PermissionSetMember>) = match order {
+        None => {
+            let count = set.members.iter().filter(matches).count();
+            let (start, length) = shifted(count);
+            let members = set
+                .members
                 .iter()
                 .filter(matches)
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(limit).unwrap_or(0))
+                .skip(start)
+                .take(length)
                 .cloned()
-                .collect(),
-        ),
+                .collect();
+            (count, members)
+        }
         Some(order) => {
             let mut matching: Vec<&PermissionSetMember> =
                 set.members.iter().filter(matches).collect();
@@ -502,9 +512,12 @@ async fn list_members(
             if !ascending {
                 matching.reverse();
             }
-            let members = page(&matching, offset, limit)
-                .into_iter()
-                .cloned()
+            let (start, length) = shifted(matching.len());
+            let members = matching
+                .iter()
+                .skip(start)
+                .take(length)
+                .map(|m| (*m).clone())
                 .collect();
             (matching.len(), members)
         }

@@ -256,11 +256,15 @@ async fn list_members(
         s.projectman.shifted_pages -= 1;
     }
     let members = s.projectman.project(project_id);
-    let start = usize::try_from(offset).unwrap_or(usize::MAX) - usize::from(shift);
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    // A shifted page has the length the page should have, one member early.
+    let length = usize::try_from(limit)
+        .unwrap_or(0)
+        .min(members.len().saturating_sub(offset));
     let page: Vec<ProjectMember> = members
         .iter()
-        .skip(start)
-        .take(usize::try_from(limit).unwrap_or(0))
+        .skip(offset - usize::from(shift))
+        .take(length)
         .map(|(user_id, role)| ProjectMember {
             domain_id: Some(FAKE_DOMAIN_ID.into()),
             domain_name: Some(FAKE_DOMAIN_NAME.into()),

@@ -58,11 +58,7 @@ impl DesiredMember {
                     self.member_type
                 )
             })?),
-            member_id: Some(
-                self.member_id
-                    .parse()
-                    .map_err(|e| field("member_id", e))?,
-            ),
+            member_id: Some(self.member_id.parse().map_err(|e| field("member_id", e))?),
             member_name: Some(
                 self.member_name
                     .parse()
@@ -191,7 +187,12 @@ impl Target for PermissionSetTarget {
                 "/members",
                 100,
             ),
-            remove: batch_limit(table, "BatchDeleteSecurityPermissionSetMembers", "/ids", 100),
+            remove: batch_limit(
+                table,
+                "BatchDeleteSecurityPermissionSetMembers",
+                "/ids",
+                100,
+            ),
             change: 1,
             max_members: None,
         }
@@ -209,7 +210,8 @@ impl Target for PermissionSetTarget {
                 m.member_id.as_deref().unwrap_or_default()
             )
         };
-        let max_offset = super::max_offset(dataarts::OPERATIONS, "ListSecurityPermissionSetMembers");
+        let max_offset =
+            super::max_offset(dataarts::OPERATIONS, "ListSecurityPermissionSetMembers");
         super::walk(request, settings, max_offset, key, |m| {
             let member = DesiredMember {
                 member_type: m.member_type.unwrap_or_default(),

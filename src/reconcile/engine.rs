@@ -13,8 +13,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::{
     report::{
-        ApplyProgress, ApplyReport, ChunkReport, FailedChunk, ListingReport, NotConverged,
-        Outcome, Verification,
+        ApplyProgress, ApplyReport, ChunkReport, FailedChunk, ListingReport, NotConverged, Outcome,
+        Verification,
     },
     ReconcileError, Safety,
 };
@@ -153,7 +153,11 @@ pub trait Target: Send + Sync + Sized {
 
     /// The service's likely reason a member did not end up as desired after a write that
     /// succeeded (`found` is what verification listed, `None` when absent).
-    fn explain(&self, desired: Option<&Self::Desired>, found: Option<&Self::Found>) -> Option<String> {
+    fn explain(
+        &self,
+        desired: Option<&Self::Desired>,
+        found: Option<&Self::Found>,
+    ) -> Option<String> {
         let _ = (desired, found);
         None
     }
@@ -404,7 +408,8 @@ async fn list_consistent<T: Target>(
     loop {
         report.listings += 1;
         let (listed, calls) = call::counted(target.list(options.list_settings())).await;
-        report.calls += calls;
+        // A target without this crate's transport (a test double) counts one per reading.
+        report.calls += calls.max(1);
         let error = match listed {
             Ok(listing) => {
                 report.request_ids.extend(listing.request_ids);
@@ -434,9 +439,7 @@ async fn list_consistent<T: Target>(
     }
 }
 
-fn keyed<T: Target>(
-    members: Vec<(T::Key, T::Found)>,
-) -> Result<BTreeMap<T::Key, T::Found>, Error> {
+fn keyed<T: Target>(members: Vec<(T::Key, T::Found)>) -> Result<BTreeMap<T::Key, T::Found>, Error> {
     let mut map = BTreeMap::new();
     for (position, (key, found)) in members.into_iter().enumerate() {
         if map.contains_key(&key) {
@@ -537,7 +540,11 @@ pub async fn plan<T: Target>(
 
 /// The refusals that need no call: a plan for another target, a plan edited to touch a
 /// protected member or to carry an invalid one, too many removals, the target's own checks.
-fn check_plan<T: Target>(target: &T, plan: &Plan<T>, safety: &Safety) -> Result<(), ReconcileError> {
+fn check_plan<T: Target>(
+    target: &T,
+    plan: &Plan<T>,
+    safety: &Safety,
+) -> Result<(), ReconcileError> {
     let name = name_of(target);
     if plan.target != target.id() {
         return Err(ReconcileError::Invalid {
@@ -598,7 +605,9 @@ fn conflicts<T: Target>(
             _ => false,
         };
         if !as_found && !as_planned {
-            let show = |f: Option<&T::Found>| f.map_or_else(|| "absent".to_owned(), |f| T::show_found(key, f));
+            let show = |f: Option<&T::Found>| {
+                f.map_or_else(|| "absent".to_owned(), |f| T::show_found(key, f))
+            };
             conflicts.push(format!("{} was {} and is now {}", key, show(was), show(is)));
         }
     }
@@ -613,14 +622,27 @@ enum Write<T: Target> {
 }
 
 impl<T: Target> Write<T> {
+    fn keys(&self) -> Vec<String> {
+        match self {
+            Write::Add(b) | Write::Change(b) => b.iter().map(|(k, _)| k.to_string()).collect(),
+            Write::Remove(b) => b.iter().map(|(k, _)| k.to_string()).collect(),
+        }
+    }
+
     fn changes(&self) -> Vec<String> {
         match self {
-            Write::Add(b) => b.iter().map(|(k, d)| format!("+ {}", T::show_desired(k, d))).collect(),
+            Write::Add(b) => b
+                .iter()
+                .map(|(k, d)| format!("+ {}", T::show_desired(k, d)))
+                .collect(),
             Write::Change(b) => b
                 .iter()
                 .map(|(k, d)| format!("~ {k} -> {}", T::show_value(d)))
                 .collect(),
-            Write::Remove(b) => b.iter().map(|(k, f)| format!("- {}", T::show_found(k, f))).collect(),
+            Write::Remove(b) => b
+                .iter()
+                .map(|(k, f)| format!("- {}", T::show_found(k, f)))
+                .collect(),
         }
     }
 
@@ -674,7 +696,9 @@ pub async fn apply<T: Target>(
     let mut adds = Vec::new();
     for (key, d) in &plan.add {
         if now.contains_key(key) {
-            report.already_done.push(format!("+ {}", T::show_desired(key, d)));
+            report
+                .already_done
+                .push(format!("+ {}", T::show_desired(key, d)));
         } else {
             adds.push((key.clone(), d.clone()));
         }
@@ -698,13 +722,18 @@ pub async fn apply<T: Target>(
             // As listed now: a record ID may have changed since the plan was made.
             Some(current) => removes.push((key.clone(), current.clone())),
             // The listing was consistent (keys checked, re-read while it was not): it is gone.
-            None => report.already_done.push(format!("- {}", T::show_found(key, f))),
+            None => report
+                .already_done
+                .push(format!("- {}", T::show_found(key, f))),
         }
     }
 
     let limits = target.limits();
     let phases: [Vec<Write<T>>; 3] = [
-        chunks(&adds, limits.add).into_iter().map(Write::Add).collect(),
+        chunks(&adds, limits.add)
+            .into_iter()
+            .map(Write::Add)
+            .collect(),
         by_value
             .into_values()
             .flat_map(|group| chunks(&group, limits.change))
@@ -716,13 +745,24 @@ pub async fn apply<T: Target>(
             .collect(),
     ];
     let total = plan.changes();
+    // Members whose call failed, with the error: verification says so rather than guess.
+    let mut failed = BTreeMap::new();
     // Adds before changes before removals: a member is never without its replacement.
     for phase in phases {
-        run_phase(target, phase, options, started, total, &mut report).await;
+        run_phase(
+            target,
+            phase,
+            options,
+            started,
+            total,
+            &mut report,
+            &mut failed,
+        )
+        .await;
     }
 
     if options.verify {
-        report.verification = verify(target, plan, options, &mut report).await;
+        report.verification = verify(target, plan, options, &failed, &mut report).await;
     } else {
         report.verification = Verification::Skipped;
     }
@@ -737,8 +777,10 @@ async fn run_phase<T: Target>(
     started: Instant,
     total: usize,
     report: &mut ApplyReport,
+    failed: &mut BTreeMap<String, String>,
 ) {
     let calls = writes.into_iter().map(|write| {
+        let keys = write.keys();
         let changes = write.changes();
         let operation = write.operation();
         async move {
@@ -762,18 +804,22 @@ async fn run_phase<T: Target>(
                 started_ms: millis(began.duration_since(started)),
                 duration_ms: millis(began.elapsed()),
             };
-            (chunk, result.err())
+            (chunk, keys, result.err())
         }
     });
     let mut results = futures::stream::iter(calls).buffer_unordered(options.concurrency.max(1));
-    while let Some((chunk, error)) = results.next().await {
+    while let Some((chunk, keys, error)) = results.next().await {
         report.calls += chunk.attempts;
         match error {
             None => report.applied.extend(chunk.changes.iter().cloned()),
-            Some(error) => report.failed.push(FailedChunk {
-                changes: chunk.changes.clone(),
-                error,
-            }),
+            Some(error) => {
+                let why = format!("its call failed: {error}");
+                failed.extend(keys.into_iter().map(|k| (k, why.clone())));
+                report.failed.push(FailedChunk {
+                    changes: chunk.changes.clone(),
+                    error,
+                });
+            }
         }
         if let Some(progress) = &options.progress {
             let failed: usize = report.failed.iter().map(|c| c.changes.len()).sum();
@@ -792,16 +838,27 @@ async fn verify<T: Target>(
     target: &T,
     plan: &Plan<T>,
     options: &ApplyOptions,
+    failed: &BTreeMap<String, String>,
     report: &mut ApplyReport,
 ) -> Verification {
     let (now, listing) = match list_consistent(target, options, "verify").await {
         Ok(listed) => listed,
-        Err(e) => return Verification::Failed { error: e.to_string() },
+        Err(e) => {
+            return Verification::Failed {
+                error: e.to_string(),
+            }
+        }
     };
     report.calls += listing.calls;
     report.listings.push(listing);
     let show = |key: &T::Key, f: Option<&T::Found>| {
         f.map_or_else(|| "absent".to_owned(), |f| T::show_found(key, f))
+    };
+    let reason = |key: &T::Key, d: Option<&T::Desired>, f: Option<&T::Found>| {
+        failed
+            .get(&key.to_string())
+            .cloned()
+            .or_else(|| target.explain(d, f))
     };
     let mut missed = Vec::new();
     let desired = plan
@@ -817,7 +874,7 @@ async fn verify<T: Target>(
                 change: change.to_owned(),
                 expected: T::show_desired(key, d),
                 found: show(key, found),
-                reason: target.explain(Some(d), found),
+                reason: reason(key, Some(d), found),
             });
         }
     }
@@ -828,7 +885,7 @@ async fn verify<T: Target>(
                 change: "-".to_owned(),
                 expected: "absent".to_owned(),
                 found: show(key, Some(found)),
-                reason: target.explain(None, Some(found)),
+                reason: reason(key, None, Some(found)),
             });
         }
     }
