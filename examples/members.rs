@@ -43,8 +43,8 @@ use huaweicloud_openapi::{
     iam::PasswordTokenProvider,
     projectman::Role,
     reconcile::{
-        self, ApplyReport, DesiredMember, DesiredPermissionSet, DesiredProject, PermissionSetPlan,
-        ProjectPlan, ReconcileError, Safety,
+        self, ApplyOptions, ApplyReport, DesiredMember, DesiredPermissionSet, DesiredProject,
+        PermissionSetPlan, ProjectPlan, ReconcileError, Safety,
     },
     DataArtsClient, Error, ProjectManClient,
 };
@@ -201,7 +201,7 @@ impl DesiredFile {
                 members: p
                     .members
                     .iter()
-                    .map(|(user, role)| (user.clone(), role.0.value() as i32))
+                    .map(|(user, role)| (user.clone(), role.0))
                     .collect(),
                 prune: p.prune,
             })
@@ -231,11 +231,11 @@ struct Plans {
 impl Plans {
     fn targets(&self) -> BTreeSet<String> {
         let sets = self.permission_sets.iter();
-        sets.map(|s| format!("permission set {}", s.permission_set_id))
+        sets.map(|s| format!("permission set {}", s.target))
             .chain(
                 self.projects
                     .iter()
-                    .map(|p| format!("project {}", p.project_id)),
+                    .map(|p| format!("project {}", p.target)),
             )
             .collect()
     }
@@ -426,7 +426,7 @@ async fn connect_fake() -> Result<Clients, Error> {
 // ---------------------------------------------------------------------------------------------
 // Plan and apply.
 
-async fn make_plans(clients: &Clients, file: &DesiredFile) -> Result<Plans, Error> {
+async fn make_plans(clients: &Clients, file: &DesiredFile) -> Result<Plans, ReconcileError> {
     let mut plans = Plans::default();
     for desired in file.desired_sets() {
         let plan = reconcile::plan_permission_set(&clients.dataarts, &desired).await?;
@@ -439,8 +439,8 @@ async fn make_plans(clients: &Clients, file: &DesiredFile) -> Result<Plans, Erro
     Ok(plans)
 }
 
-/// A bar per target, as long as its planned changes. The reconcile API reports when an apply
-/// returns, not during it: the spinner shows it is working, the bar fills when it is done.
+/// A bar per target, as long as its planned changes; apply's progress callback moves it after
+/// every call.
 fn progress(target: &str, changes: usize) -> ProgressBar {
     let bar = ProgressBar::new(changes as u64).with_prefix(target.to_owned());
     let style = ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -458,6 +458,7 @@ struct Totals {
     applied: usize,
     already_done: usize,
     failed: usize,
+    not_converged: usize,
     not_applied: usize,
 }
 
@@ -466,7 +467,7 @@ impl Totals {
         &mut self,
         target: &str,
         bar: ProgressBar,
-        result: Result<ApplyReport, Error>,
+        result: Result<ApplyReport, ReconcileError>,
         safety: &Safety,
     ) {
         // Ends the bar's line on the terminal before the report is printed below it.
@@ -478,16 +479,26 @@ impl Totals {
         };
         match result {
             Ok(report) => {
-                let failed: usize = report.failed.iter().map(|c| c.changes.len()).sum();
-                bar.set_position((report.applied.len() + report.already_done.len()) as u64);
-                finish(bar, if failed == 0 { "done" } else { "incomplete" });
+                finish(
+                    bar,
+                    if report.is_complete() {
+                        "done"
+                    } else {
+                        "incomplete"
+                    },
+                );
                 println!("{target}: {report}");
                 self.applied += report.applied.len();
                 self.already_done += report.already_done.len();
-                self.failed += failed;
+                self.failed += report.failed_changes();
+                self.not_converged += report.not_converged().len();
+                if !report.is_complete() && report.failed.is_empty() {
+                    // Not converged, or not verified: counted as not done.
+                    self.not_converged += usize::from(report.not_converged().is_empty());
+                }
             }
             Err(error) => {
-                let refused = matches!(error, Error::Reconcile(_));
+                let refused = error.is_refusal();
                 finish(bar, if refused { "refused" } else { "failed" });
                 if refused {
                     // The reason names the target.
@@ -507,11 +518,8 @@ impl Totals {
     }
 }
 
-fn hint(error: &Error, safety: &Safety) -> Option<String> {
-    let Error::Reconcile(reason) = error else {
-        return None;
-    };
-    match reason {
+fn hint(error: &ReconcileError, safety: &Safety) -> Option<String> {
+    match error {
         ReconcileError::TooManyRemovals { .. } => Some(format!(
             "check the plan; to apply it anyway pass --allow-large-removals (or raise \
              --max-removal-share from {})",
@@ -527,20 +535,29 @@ fn hint(error: &Error, safety: &Safety) -> Option<String> {
     }
 }
 
+/// The apply options for one target: its bar moves after every call.
+fn options(safety: &Safety, concurrency: usize, bar: &ProgressBar) -> ApplyOptions {
+    let bar = bar.clone();
+    ApplyOptions::new()
+        .safety(safety.clone())
+        .concurrency(concurrency)
+        .on_progress(move |p| bar.set_position(p.done as u64))
+}
+
 async fn apply(clients: &Clients, plans: &Plans, safety: &Safety, concurrency: usize) -> Totals {
     let mut totals = Totals::default();
     for plan in &plans.permission_sets {
-        let target = format!("permission set {}", plan.permission_set_id);
-        let bar = progress(&target, plan.add.len() + plan.remove.len());
-        let result =
-            reconcile::apply_permission_set(&clients.dataarts, plan, safety, concurrency).await;
+        let target = format!("permission set {}", plan.target);
+        let bar = progress(&target, plan.changes());
+        let options = options(safety, concurrency, &bar);
+        let result = reconcile::apply_permission_set(&clients.dataarts, plan, &options).await;
         totals.record(&target, bar, result, safety);
     }
     for plan in &plans.projects {
-        let target = format!("project {}", plan.project_id);
-        let changes = plan.add.len() + plan.change_role.len() + plan.remove.len();
-        let bar = progress(&target, changes);
-        let result = reconcile::apply_project(&clients.projectman, plan, safety, concurrency).await;
+        let target = format!("project {}", plan.target);
+        let bar = progress(&target, plan.changes());
+        let options = options(safety, concurrency, &bar);
+        let result = reconcile::apply_project(&clients.projectman, plan, &options).await;
         totals.record(&target, bar, result, safety);
     }
     totals
@@ -549,7 +566,7 @@ async fn apply(clients: &Clients, plans: &Plans, safety: &Safety, concurrency: u
 async fn run(args: Args) -> Result<ExitCode, String> {
     let file = DesiredFile::load(&args.file)?;
     let clients = connect(!file.permission_sets.is_empty()).await?;
-    let describe = |e: Error| match e.request_id() {
+    let describe = |e: ReconcileError| match e.request_id() {
         Some(id) => format!("{e} (request id {id})"),
         None => e.to_string(),
     };
@@ -588,18 +605,21 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             println!();
             let totals = apply(&clients, &plans, &args.safety, args.concurrency).await;
             println!(
-                "\n{} applied, {} already done, {} failed; {} of {} targets not applied",
+                "\n{} applied, {} already done, {} failed, {} not converged; {} of {} targets not applied",
                 totals.applied,
                 totals.already_done,
                 totals.failed,
+                totals.not_converged,
                 totals.not_applied,
                 plans.permission_sets.len() + plans.projects.len()
             );
-            Ok(if totals.failed == 0 && totals.not_applied == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(
+                if totals.failed == 0 && totals.not_converged == 0 && totals.not_applied == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
         }
     }
 }

@@ -14,7 +14,7 @@ use huaweicloud_openapi::{
     auth::Credentials,
     dataarts::types::{MemberOrderBy, MemberType, PermissionSetMemberCreate},
     fake::{FakeServer, PERMISSION_SET_ID, PROJECT_ID},
-    paginate::Paginate,
+    paginate::{self, Paginate},
     retry::RetryPolicy,
     DataArtsClient, Error, Execute,
 };
@@ -400,4 +400,136 @@ async fn bad_page_sizes_are_rejected_before_any_request() {
     let (_, err) = walk(&server, 0, 1).await;
     pagination_error(err, "at least 1");
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// The walk with an item key (the member record ID), page retries and an offset limit.
+async fn keyed_walk(
+    server: &MockServer,
+    retries: u32,
+    max_offset: Option<u64>,
+) -> (Vec<String>, Option<Error>) {
+    let client = client(&server.uri());
+    let mut paginator = client
+        .list_security_permission_set_members()
+        .permission_set_id(PERMISSION_SET_ID)
+        .paginate(10)
+        .concurrency(3)
+        .key(|m| m.id.clone().unwrap_or_default())
+        .retry_pages(retries, Duration::from_millis(1));
+    if let Some(max) = max_offset {
+        paginator = paginator.max_offset(max);
+    }
+    let mut stream = Box::pin(paginator.items());
+    let mut seen = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(m) => seen.push(m.id.unwrap()),
+            Err(e) => return (seen, Some(e)),
+        }
+    }
+    (seen, None)
+}
+
+#[tokio::test]
+async fn a_key_seen_twice_is_an_inconsistency_naming_the_key_and_both_offsets() {
+    // From offset 20 on, pages start one item early: m19 comes twice, m49 never.
+    let server = lying_server(50, |offset, limit, page, total| {
+        if offset >= 20 {
+            *page = (offset - 1..(offset - 1 + limit).min(*total - 1))
+                .map(|i| json!({"id": format!("m{i}")}))
+                .collect();
+        }
+    })
+    .await;
+    // Without a key, every guard passes: the walk ends "successfully" without m49.
+    let (seen, err) = walk(&server, 10, 1).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(seen.len(), 50);
+    assert!(!seen.contains(&"m49".to_string()));
+    // With one, it stops at the page that shows it.
+    let (_, err) = keyed_walk(&server, 0, None).await;
+    let err = err.expect("an inconsistency");
+    assert!(paginate::is_inconsistent(&err), "{err}");
+    assert_eq!(pagination_offset(&err), Some(20));
+    pagination_error(
+        Some(err),
+        "the item m19 is listed twice, on the pages at offsets 10 and 20",
+    );
+}
+
+#[tokio::test]
+async fn a_repeat_on_the_last_page_is_an_inconsistency() {
+    // The last page repeats the first item in place of its own last one.
+    let server = lying_server(25, |offset, _, page, _| {
+        if offset == 20 {
+            page.pop();
+            page.push(json!({"id": "m0"}));
+        }
+    })
+    .await;
+    let (_, err) = keyed_walk(&server, 0, None).await;
+    let err = err.expect("an inconsistency");
+    assert!(paginate::is_inconsistent(&err), "{err}");
+    pagination_error(Some(err), "listed twice");
+}
+
+#[tokio::test]
+async fn a_failed_page_is_fetched_again_without_restarting_the_walk() {
+    let server = MockServer::start().await;
+    let failures = Arc::new(AtomicUsize::new(0));
+    let failed = failures.clone();
+    Mock::given(any())
+        .respond_with(move |r: &Request| {
+            let q = |name: &str| -> usize {
+                r.url
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.parse().unwrap())
+                    .unwrap_or(0)
+            };
+            let (offset, limit) = (q("offset"), q("limit"));
+            // The page at 20 fails twice (500, then 503) before it answers.
+            if offset == 20 && failed.load(Ordering::SeqCst) < 2 {
+                let status = if failed.fetch_add(1, Ordering::SeqCst) == 0 {
+                    500
+                } else {
+                    503
+                };
+                return ResponseTemplate::new(status)
+                    .set_body_json(json!({"error_code": "X", "error_msg": "injected"}));
+            }
+            let page: Vec<_> = (offset..(offset + limit).min(45))
+                .map(|i| json!({"id": format!("m{i}")}))
+                .collect();
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"total": 45, "permission_set_members": page}))
+        })
+        .mount(&server)
+        .await;
+    let (seen, err) = keyed_walk(&server, 2, None).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(seen.len(), 45);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5 + 2,
+        "five pages, the failed one twice more, nothing else again"
+    );
+    // Without retries the same failure ends the walk.
+    failures.store(0, Ordering::SeqCst);
+    let (_, err) = keyed_walk(&server, 0, None).await;
+    assert_eq!(err.and_then(|e| e.status()).map(|s| s.as_u16()), Some(500));
+}
+
+#[tokio::test]
+async fn a_list_longer_than_the_offset_limit_fails_at_the_first_page() {
+    let server = lying_server(500, |_, _, _, _| {}).await;
+    let (seen, err) = keyed_walk(&server, 0, Some(100)).await;
+    assert!(seen.is_empty());
+    let err = err.expect("an error");
+    assert!(!paginate::is_inconsistent(&err));
+    pagination_error(
+        Some(err),
+        "holds 500 items, but this operation reads at most 110",
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }

@@ -756,6 +756,31 @@ async fn the_fake_refuses_a_project_past_a_thousand_members() {
 }
 
 #[tokio::test]
+async fn adds_that_would_pass_the_member_limit_wait_for_the_removals() {
+    let (fake, _, pm) = common::fake_clients().await;
+    project_with(&fake, &pm, 998).await;
+    // 999 members: replace 100 of them. Adding first would pass 1,000.
+    let desired = desired_project(
+        (0..898).chain(2_000..2_100).map(|i| (i, Role::Developer)),
+        true,
+    );
+    let plan = reconcile::plan_project(&pm, &desired).await.unwrap();
+    assert_eq!((plan.add.len(), plan.remove.len()), (100, 100));
+    let report = reconcile::apply_project(&pm, &plan, &options())
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    let operations: Vec<&str> = report.chunks.iter().map(|c| c.operation.as_str()).collect();
+    assert_eq!(operations.first(), Some(&"add"), "what fits is added first");
+    assert_eq!(
+        operations.last(),
+        Some(&"add"),
+        "the rest after the removals"
+    );
+    assert_eq!(fake.project_members(PROJECT).len(), 999);
+}
+
+#[tokio::test]
 async fn server_errors_on_listing_pages_still_converge_in_one_apply() {
     let (fake, _, pm) = common::fake_clients().await;
     project_with(&fake, &pm, 250).await;

@@ -729,7 +729,12 @@ pub async fn apply<T: Target>(
     }
 
     let limits = target.limits();
-    let phases: [Vec<Write<T>>; 3] = [
+    // Adds that would take the target past its member limit wait for the removals.
+    let room = limits
+        .max_members
+        .map_or(adds.len(), |max| max.saturating_sub(now.len()));
+    let later = adds.split_off(room.min(adds.len()));
+    let phases: [Vec<Write<T>>; 4] = [
         chunks(&adds, limits.add)
             .into_iter()
             .map(Write::Add)
@@ -743,11 +748,16 @@ pub async fn apply<T: Target>(
             .into_iter()
             .map(Write::Remove)
             .collect(),
+        chunks(&later, limits.add)
+            .into_iter()
+            .map(Write::Add)
+            .collect(),
     ];
     let total = plan.changes();
     // Members whose call failed, with the error: verification says so rather than guess.
     let mut failed = BTreeMap::new();
-    // Adds before changes before removals: a member is never without its replacement.
+    // Adds before changes before removals (a member is never without its replacement), as far
+    // as the member limit allows.
     for phase in phases {
         run_phase(
             target,
