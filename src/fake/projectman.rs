@@ -99,7 +99,7 @@ fn room_for(members: &BTreeMap<String, i32>, new: usize) -> Result<(), Rejection
     if members.len() + new > MAX_MEMBERS {
         return Err(bad(
             TOO_MANY_MEMBERS,
-            &format!(
+            format!(
                 "a project has at most {MAX_MEMBERS} members; it has {} and {new} more were asked",
                 members.len()
             ),

@@ -614,10 +614,13 @@ fn conflicts<T: Target>(
     conflicts
 }
 
+/// Desired members, keyed.
+type Desires<T> = Vec<(<T as Target>::Key, <T as Target>::Desired)>;
+
 /// One write call to make.
 enum Write<T: Target> {
-    Add(Vec<(T::Key, T::Desired)>),
-    Change(Vec<(T::Key, T::Desired)>),
+    Add(Desires<T>),
+    Change(Desires<T>),
     Remove(Vec<(T::Key, T::Found)>),
 }
 
@@ -704,7 +707,7 @@ pub async fn apply<T: Target>(
         }
     }
     // One change call sets one value for many members: group the changes by the value.
-    let mut by_value: BTreeMap<&T::Desired, Vec<(T::Key, T::Desired)>> = BTreeMap::new();
+    let mut by_value: BTreeMap<&T::Desired, Desires<T>> = BTreeMap::new();
     for (key, c) in &plan.change {
         match now.get(key) {
             Some(f) if target.satisfies(f, &c.to) => report
