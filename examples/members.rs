@@ -11,8 +11,10 @@
 //! `plan` prints what it would take to bring each permission set and project in line with the
 //! file, as a diff, and with `--out` saves the plans as JSON. `apply` makes fresh plans (or loads
 //! the `--plan` saved earlier, which apply refuses if the members changed since), prints them,
-//! applies them and prints what each apply did. It exits with 1 if any change failed or an apply
-//! was refused (too many removals, the last project manager, a stale plan), 2 on a usage error.
+//! applies them and prints what each apply did. It exits with 1 if any change failed or did not
+//! converge (verification lists every target again after applying), or an apply was refused (too
+//! many removals, the last project manager, a stale plan, a duplicate or invalid member), 2 on a
+//! usage error.
 //!
 //! With no credentials in the environment it runs against the embedded fake server, which starts
 //! empty (the seeded permission set `fea96c90024711b8bf8d6886407b814b`, and any CodeArts project
@@ -44,7 +46,7 @@ use huaweicloud_openapi::{
     projectman::Role,
     reconcile::{
         self, ApplyOptions, ApplyReport, DesiredMember, DesiredPermissionSet, DesiredProject,
-        PermissionSetPlan, ProjectPlan, ReconcileError, Safety,
+        PermissionSetPlan, ProjectPlan, ReconcileError, Safety, Verification,
     },
     DataArtsClient, Error, ProjectManClient,
 };
@@ -459,6 +461,7 @@ struct Totals {
     already_done: usize,
     failed: usize,
     not_converged: usize,
+    not_verified: usize,
     not_applied: usize,
 }
 
@@ -492,9 +495,8 @@ impl Totals {
                 self.already_done += report.already_done.len();
                 self.failed += report.failed_changes();
                 self.not_converged += report.not_converged().len();
-                if !report.is_complete() && report.failed.is_empty() {
-                    // Not converged, or not verified: counted as not done.
-                    self.not_converged += usize::from(report.not_converged().is_empty());
+                if matches!(report.verification, Verification::Failed { .. }) {
+                    self.not_verified += 1;
                 }
             }
             Err(error) => {
@@ -605,21 +607,23 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             println!();
             let totals = apply(&clients, &plans, &args.safety, args.concurrency).await;
             println!(
-                "\n{} applied, {} already done, {} failed, {} not converged; {} of {} targets not applied",
+                "\n{} applied, {} already done, {} failed, {} not converged; {} of {} targets not \
+                 applied, {} not verified",
                 totals.applied,
                 totals.already_done,
                 totals.failed,
                 totals.not_converged,
                 totals.not_applied,
-                plans.permission_sets.len() + plans.projects.len()
+                plans.permission_sets.len() + plans.projects.len(),
+                totals.not_verified
             );
-            Ok(
-                if totals.failed == 0 && totals.not_converged == 0 && totals.not_applied == 0 {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                },
-            )
+            let unfinished =
+                totals.failed + totals.not_converged + totals.not_applied + totals.not_verified;
+            Ok(if unfinished == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

@@ -875,6 +875,19 @@ async fn the_report_counts_every_attempt_and_keeps_each_call_s_request_id() {
     assert!(report.chunks.iter().all(|c| c.request_id.is_some()));
     assert_eq!(events.load(Ordering::SeqCst), 3, "one event a call");
     assert_eq!(*last.lock().unwrap(), (120, 120));
+    // A call's attempts reach its caller through the response as well.
+    fake.inject_fault(
+        "ListProjectMembersV4",
+        Fault::error(503, "APIGW.0503", "unavailable"),
+    )
+    .unwrap();
+    let page = retrying
+        .list_project_members_v4()
+        .project_id(PROJECT)
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(page.attempts(), 2);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["verification"]["state"], "passed");
     assert_eq!(json["chunks"][0]["outcome"], "applied");

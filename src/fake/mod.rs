@@ -15,6 +15,7 @@
 //! | `DLS.1004` | 400 | the permission set does not exist |
 //! | `PM.0001` | 400 | the ProjectMan body is invalid |
 //! | `PM.0002` | 400 | the CodeArts project ID is not 32 letters and digits |
+//! | `PM.00000004` | 400 | an add would give a project more than 1,000 members (the code is made up: the documents give none) |
 //!
 //! Where the documents leave behaviour open, the fake chooses: `limit` defaults to 10; without
 //! `order_by` members come in the order they were added; with it the default is descending;
