@@ -781,7 +781,7 @@ async fn adds_that_would_pass_the_member_limit_wait_for_the_removals() {
 }
 
 #[tokio::test]
-async fn server_errors_on_listing_pages_still_converge_in_one_apply() {
+async fn server_errors_on_listing_pages_and_writes_still_converge_in_one_apply() {
     let (fake, _, pm) = common::fake_clients().await;
     project_with(&fake, &pm, 250).await;
     let desired = desired_project(
@@ -814,13 +814,39 @@ async fn server_errors_on_listing_pages_still_converge_in_one_apply() {
         )
         .unwrap();
     }
+    // And writes fail in passing: the client retries no POST, the engine writes them again from
+    // the verification listing.
+    for _ in 0..2 {
+        fake.inject_fault("BatchAddMembersV4", Fault::error(500, "PM.500", "injected"))
+            .unwrap();
+    }
+    fake.inject_fault(
+        "UpdateMembesRoleV4",
+        Fault::error(503, "PM.503", "injected"),
+    )
+    .unwrap();
     let report = reconcile::apply_project(&pm, &plan, &options())
         .await
         .unwrap();
     assert!(report.is_complete(), "{report}");
+    assert!(report.failed.is_empty());
+    assert_eq!(
+        report.retried.len(),
+        2 * 50 + 50,
+        "the 50 adds twice, the 50 role changes once"
+    );
     assert_eq!(
         report.listings[0].listings, 1,
         "the pages were fetched again, not the whole listing"
+    );
+    let failed_calls = report
+        .chunks
+        .iter()
+        .filter(|c| c.outcome == reconcile::Outcome::Failed)
+        .count();
+    assert_eq!(
+        failed_calls, 3,
+        "the one add call twice, the one role change once"
     );
     assert!(reconcile::plan_project(&pm, &desired)
         .await

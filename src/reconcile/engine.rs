@@ -315,6 +315,10 @@ pub struct ApplyOptions {
     pub page_retries: u32,
     /// First wait before a listing or a page is read again; doubled each time. Default 200 ms.
     pub retry_delay: Duration,
+    /// Rounds of writing again what failed with a transient error (a 500, 503, 429 or timeout
+    /// past the client's own retries), from the verification listing, when nobody else changed
+    /// the target meanwhile. Needs verification. Default 2.
+    pub write_retries: u32,
     /// Called after every write call with what it did and how far the apply is.
     pub progress: Option<ProgressFn>,
 }
@@ -328,6 +332,7 @@ impl Default for ApplyOptions {
             listing_attempts: 3,
             page_retries: 3,
             retry_delay: Duration::from_millis(200),
+            write_retries: 2,
             progress: None,
         }
     }
@@ -342,6 +347,7 @@ impl fmt::Debug for ApplyOptions {
             .field("listing_attempts", &self.listing_attempts)
             .field("page_retries", &self.page_retries)
             .field("retry_delay", &self.retry_delay)
+            .field("write_retries", &self.write_retries)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -682,11 +688,11 @@ pub async fn apply<T: Target>(
     check_plan(target, plan, &options.safety)?;
     let name = name_of(target);
     let (now, listing) = list_consistent(target, options, "before apply").await?;
-    let conflicts = conflicts(target, plan, &now);
-    if !conflicts.is_empty() {
+    let stale = conflicts(target, plan, &now);
+    if !stale.is_empty() {
         return Err(ReconcileError::Stale {
             target: name,
-            conflicts,
+            conflicts: stale,
         });
     }
     let mut report = ApplyReport {
@@ -696,12 +702,88 @@ pub async fn apply<T: Target>(
         ..ApplyReport::default()
     };
 
+    let total = plan.changes();
+    let mut now = now;
+    let mut round = 0;
+    loop {
+        round += 1;
+        // What is already as planned counts as done once; in later rounds it was done here.
+        let first = round == 1;
+        let phases = writes(
+            target,
+            plan,
+            &now,
+            first.then_some(&mut report.already_done),
+        );
+        // Members whose call failed, with the error: verification says so rather than guess.
+        let mut failed = BTreeMap::new();
+        for phase in phases {
+            run_phase(
+                target,
+                phase,
+                options,
+                started,
+                total,
+                &mut report,
+                &mut failed,
+            )
+            .await;
+        }
+        if !options.verify {
+            report.verification = Verification::Skipped;
+            break;
+        }
+        let (verification, listed) = verify(target, plan, options, &failed, &mut report).await;
+        // Calls that failed in passing (a 500, a timeout, throttling past the client's retries)
+        // are made again from the verification listing, as long as nobody else changed the
+        // target: the engine is level-based, so writing what is still missing is safe.
+        let transient =
+            !report.failed.is_empty() && report.failed.iter().all(|c| is_transient(&c.error));
+        match listed {
+            Some(listed)
+                if transient
+                    && round <= options.write_retries
+                    && conflicts(target, plan, &listed).is_empty() =>
+            {
+                tracing::info!(target = %report.target, failed = report.failed.len(), "writing again what failed");
+                report
+                    .retried
+                    .extend(report.failed.drain(..).flat_map(|c| c.changes));
+                now = listed;
+            }
+            _ => {
+                report.verification = verification;
+                break;
+            }
+        }
+    }
+    report.duration_ms = millis(started.elapsed());
+    Ok(report)
+}
+
+/// A failure that may pass if the call is made again later.
+fn is_transient(error: &Error) -> bool {
+    error.is_retryable() || error.status() == Some(reqwest::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The write calls that bring the target from `now` to the plan's goal, phase by phase: adds
+/// before changes before removals (a member is never without its replacement), as far as the
+/// member limit allows; what is already as planned goes to `done`, when given.
+fn writes<T: Target>(
+    target: &T,
+    plan: &Plan<T>,
+    now: &BTreeMap<T::Key, T::Found>,
+    mut done: Option<&mut Vec<String>>,
+) -> [Vec<Write<T>>; 4] {
+    let mut note = |change: String| {
+        if let Some(done) = done.as_mut() {
+            done.push(change);
+        }
+    };
     let mut adds = Vec::new();
     for (key, d) in &plan.add {
         if now.contains_key(key) {
-            report
-                .already_done
-                .push(format!("+ {}", T::show_desired(key, d)));
+            note(format!("+ {}", T::show_desired(key, d)));
         } else {
             adds.push((key.clone(), d.clone()));
         }
@@ -710,9 +792,9 @@ pub async fn apply<T: Target>(
     let mut by_value: BTreeMap<&T::Desired, Desires<T>> = BTreeMap::new();
     for (key, c) in &plan.change {
         match now.get(key) {
-            Some(f) if target.satisfies(f, &c.to) => report
-                .already_done
-                .push(format!("~ {key} -> {}", T::show_value(&c.to))),
+            Some(f) if target.satisfies(f, &c.to) => {
+                note(format!("~ {key} -> {}", T::show_value(&c.to)))
+            }
             _ => by_value
                 .entry(&c.to)
                 .or_default()
@@ -725,19 +807,16 @@ pub async fn apply<T: Target>(
             // As listed now: a record ID may have changed since the plan was made.
             Some(current) => removes.push((key.clone(), current.clone())),
             // The listing was consistent (keys checked, re-read while it was not): it is gone.
-            None => report
-                .already_done
-                .push(format!("- {}", T::show_found(key, f))),
+            None => note(format!("- {}", T::show_found(key, f))),
         }
     }
-
     let limits = target.limits();
     // Adds that would take the target past its member limit wait for the removals.
     let room = limits
         .max_members
         .map_or(adds.len(), |max| max.saturating_sub(now.len()));
     let later = adds.split_off(room.min(adds.len()));
-    let phases: [Vec<Write<T>>; 4] = [
+    [
         chunks(&adds, limits.add)
             .into_iter()
             .map(Write::Add)
@@ -755,32 +834,7 @@ pub async fn apply<T: Target>(
             .into_iter()
             .map(Write::Add)
             .collect(),
-    ];
-    let total = plan.changes();
-    // Members whose call failed, with the error: verification says so rather than guess.
-    let mut failed = BTreeMap::new();
-    // Adds before changes before removals (a member is never without its replacement), as far
-    // as the member limit allows.
-    for phase in phases {
-        run_phase(
-            target,
-            phase,
-            options,
-            started,
-            total,
-            &mut report,
-            &mut failed,
-        )
-        .await;
-    }
-
-    if options.verify {
-        report.verification = verify(target, plan, options, &failed, &mut report).await;
-    } else {
-        report.verification = Verification::Skipped;
-    }
-    report.duration_ms = millis(started.elapsed());
-    Ok(report)
+    ]
 }
 
 async fn run_phase<T: Target>(
@@ -853,13 +907,12 @@ async fn verify<T: Target>(
     options: &ApplyOptions,
     failed: &BTreeMap<String, String>,
     report: &mut ApplyReport,
-) -> Verification {
+) -> (Verification, Option<BTreeMap<T::Key, T::Found>>) {
     let (now, listing) = match list_consistent(target, options, "verify").await {
         Ok(listed) => listed,
         Err(e) => {
-            return Verification::Failed {
-                error: e.to_string(),
-            }
+            let error = e.to_string();
+            return (Verification::Failed { error }, None);
         }
     };
     report.calls += listing.calls;
@@ -902,9 +955,10 @@ async fn verify<T: Target>(
             });
         }
     }
-    if missed.is_empty() {
+    let verification = if missed.is_empty() {
         Verification::Passed
     } else {
         Verification::NotConverged { members: missed }
-    }
+    };
+    (verification, Some(now))
 }

@@ -26,9 +26,12 @@
 //!   more and compares it with the plan's goal (**verification**, on by default): a member still
 //!   missing, still present or with another role is reported as not converged, with the
 //!   service's likely reason where known (the ProjectMan batch add skips unknown user IDs without
-//!   an error, and gives role 7 for a role the caller may not grant). The [`ApplyReport`] is
-//!   complete only when no call failed and verification passed; applying the same plan again
-//!   finishes the job without repeating what succeeded.
+//!   an error, and gives role 7 for a role the caller may not grant). Calls that failed in
+//!   passing (a 500, a 503, throttling past the client's retries) are written again from that
+//!   listing while nobody else changed the target ([`ApplyOptions::write_retries`]), so
+//!   transient faults still converge in one apply. The [`ApplyReport`] is complete only when no
+//!   call failed and verification passed; applying the same plan again finishes the job without
+//!   repeating what succeeded.
 //!
 //! Listings are checked for consistency: offset listings over a list that changes can repeat an
 //! item and hide another. The engine keys every member; a listing with a member twice, or fewer

@@ -131,6 +131,10 @@ pub struct ApplyReport {
     pub already_done: Vec<String>,
     /// Calls that failed: the changes each carried, and its error.
     pub failed: Vec<FailedChunk>,
+    /// Changes whose call failed in passing and that were written again (see
+    /// [`ApplyOptions::write_retries`](super::ApplyOptions::write_retries)); what became of them
+    /// is in `applied`, `failed` and the verification.
+    pub retried: Vec<String>,
     /// Every write call, in the order they ended.
     pub chunks: Vec<ChunkReport>,
     /// Every listing.
