@@ -423,6 +423,15 @@ async fn the_creator_and_the_last_manager_are_protected() {
         matches!(&error, ReconcileError::Protected { member, .. } if member.contains(CALLER_USER_ID)),
         "{error}"
     );
+    // Also when the edit disguises the creator as a developer: the listing says otherwise.
+    tampered.remove.insert(CALLER_USER_ID.into(), 4);
+    let error = reconcile::apply_project(&pm, &tampered, &everything)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, ReconcileError::Protected { member, .. } if member.contains(CALLER_USER_ID)),
+        "{error}"
+    );
     assert_eq!(fake.project_members(PROJECT).len(), 3);
 }
 

@@ -225,7 +225,8 @@ impl<T: Target> Plan<T> {
 
     /// Members the target has once the plan is applied.
     pub fn goal_size(&self) -> usize {
-        self.found.len() - self.remove.len() + self.add.len()
+        // Saturating: a plan loaded from a file may not add up.
+        self.found.len().saturating_sub(self.remove.len()) + self.add.len()
     }
 }
 
@@ -694,6 +695,17 @@ pub async fn apply<T: Target>(
             target: name,
             conflicts: stale,
         });
+    }
+    // As listed now, too: a plan edited by hand may say the member was something else.
+    let touched = plan.remove.keys().chain(plan.change.keys());
+    for (key, found) in touched.filter_map(|k| Some((k, now.get(k)?))) {
+        if let Some(why) = target.protected(key, found) {
+            return Err(ReconcileError::Protected {
+                target: name,
+                member: T::show_found(key, found),
+                why,
+            });
+        }
     }
     let mut report = ApplyReport {
         target: name,
