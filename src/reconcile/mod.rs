@@ -94,6 +94,7 @@ pub use engine::{
 };
 pub use projectman::{
     apply_project, plan_project, DesiredProject, ProjectPlan, ProjectTarget, RoleChange,
+    MAX_PROJECT_MEMBERS,
 };
 pub use report::{
     ApplyProgress, ApplyReport, ChunkReport, FailedChunk, ListingReport, NotConverged, Outcome,
