@@ -1271,3 +1271,83 @@ async fn project_target_lists_through_the_engine_s_settings() {
     assert_eq!(most.load(Ordering::SeqCst), 1);
     assert_eq!(server.received().len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_job_with_transient_faults_everywhere_converges_in_one_apply() {
+    // A permission set of 10,000 members and five projects of 1,000, with 500s and 503s on
+    // listing pages and 500s, 503s and 429s on writes; the client retries nothing itself.
+    let (fake, da, pm) = common::fake_clients().await;
+    let fill = options().verify(false);
+    let start = reconcile::plan_permission_set(&da, &desired_set(0..5_000, true))
+        .await
+        .unwrap();
+    reconcile::apply_permission_set(&da, &start, &fill)
+        .await
+        .unwrap();
+    let project = |p: usize| format!("{:032x}", 0xc0de_0000 + p);
+    let desired_project_p = |p: usize, members: Vec<(usize, Role)>| DesiredProject {
+        project_id: project(p),
+        members: members.into_iter().map(|(i, r)| (uid(i), r)).collect(),
+        prune: true,
+    };
+    for p in 0..5 {
+        let start = desired_project_p(p, (0..500).map(|i| (i, Role::Developer)).collect());
+        let plan = reconcile::plan_project(&pm, &start).await.unwrap();
+        reconcile::apply_project(&pm, &plan, &fill).await.unwrap();
+    }
+
+    let set = desired_set(2_000..12_000, true);
+    let set_plan = reconcile::plan_permission_set(&da, &set).await.unwrap();
+    let wanted = |p: usize| {
+        let members = (0..200)
+            .map(|i| (i, Role::Developer))
+            .chain((200..300).map(|i| (i, Role::Viewer)))
+            .chain((500..1_199).map(|i| (i, Role::Tester)))
+            .collect();
+        desired_project_p(p, members)
+    };
+    let mut project_plans = Vec::new();
+    for p in 0..5 {
+        project_plans.push(reconcile::plan_project(&pm, &wanted(p)).await.unwrap());
+    }
+    let transient = |status: u16| Fault::error(status, "APIGW.0000", "injected");
+    for status in [500, 503, 500] {
+        for op in ["ListSecurityPermissionSetMembers", "ListProjectMembersV4"] {
+            fake.inject_fault(op, transient(status)).unwrap();
+        }
+    }
+    for status in [500, 429] {
+        for op in [
+            "BatchCreateSecurityPermissionSetMembers",
+            "BatchDeleteSecurityPermissionSetMembers",
+            "BatchAddMembersV4",
+            "BatchDeleteMembersV4",
+            "UpdateMembesRoleV4",
+        ] {
+            fake.inject_fault(op, transient(status)).unwrap();
+        }
+    }
+
+    let options = relaxed().concurrency(8);
+    let report = reconcile::apply_permission_set(&da, &set_plan, &options)
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    assert!(!report.retried.is_empty());
+    assert_eq!(set_size(&fake), 10_000);
+    for plan in &project_plans {
+        let report = reconcile::apply_project(&pm, plan, &options).await.unwrap();
+        assert!(report.is_complete(), "{report}");
+        assert_eq!(fake.project_members(&plan.target).len(), 1_000);
+    }
+    assert!(reconcile::plan_permission_set(&da, &set)
+        .await
+        .unwrap()
+        .is_empty());
+    for p in 0..5 {
+        assert!(reconcile::plan_project(&pm, &wanted(p))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
