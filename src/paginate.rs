@@ -22,6 +22,27 @@
 //! operation can show into a clear error at the first page.
 //!
 //! ```no_run
+//! use std::time::Duration;
+//! use futures::TryStreamExt;
+//! use huaweicloud_openapi::{paginate::{self, Paginate}, ProjectManClient};
+//!
+//! # async fn run(client: &ProjectManClient) -> Result<(), huaweicloud_openapi::Error> {
+//! let walk = client
+//!     .list_project_members_v4()
+//!     .project_id("526cefde62004de2b62b5e8dd2c2b3af")
+//!     .paginate(100)
+//!     .key(|m| m.user_id.clone().unwrap_or_default()) // a user twice is an inconsistency
+//!     .retry_pages(3, Duration::from_millis(200))
+//!     .max_offset(10_000); // the operation's offset limit, from its spec
+//! match walk.items().try_collect::<Vec<_>>().await {
+//!     Ok(members) => println!("{} members", members.len()),
+//!     Err(e) if paginate::is_inconsistent(&e) => println!("the list moved while read: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ```no_run
 //! use futures::TryStreamExt;
 //! use huaweicloud_openapi::{paginate::Paginate, DataArtsClient};
 //!
