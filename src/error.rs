@@ -91,6 +91,15 @@ pub enum Error {
         /// `X-Request-Id` of that page's response, when known.
         request_id: Option<String>,
     },
+    /// The call's last attempt failed with `last`, and a retry was due, but the client's retry
+    /// budget ([`crate::retry::RetryBudget`]) is spent: many calls of this client failed
+    /// recently, so this one stopped retrying instead of adding to the load. `status()`,
+    /// `request_id()` and the `is_*` helpers answer for `last`.
+    #[error("retry budget exhausted (many calls of this client are failing); last error: {last}")]
+    RetryBudgetExhausted {
+        /// The error of the last attempt.
+        last: Box<Error>,
+    },
     /// A reconciliation plan was not applied: the list changed since planning, or the plan is
     /// not safe to apply without an override (see [`crate::reconcile`]).
     #[error(transparent)]
@@ -167,6 +176,7 @@ impl Error {
     /// HTTP status of the response that caused the error, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
+            Error::RetryBudgetExhausted { last } => last.status(),
             Error::Service(e) => Some(e.status),
             Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Transport { status, .. } | Error::Timeout { status, .. } => *status,
@@ -177,6 +187,7 @@ impl Error {
     /// `X-Request-Id` of the response that caused the error: quote it to Huawei Cloud support.
     pub fn request_id(&self) -> Option<&str> {
         match self {
+            Error::RetryBudgetExhausted { last } => last.request_id(),
             Error::Service(e) => e.request_id.as_deref(),
             Error::Decode { request_id, .. }
             | Error::Redirect { request_id, .. }
@@ -191,6 +202,7 @@ impl Error {
     pub fn as_service(&self) -> Option<&ServiceError> {
         match self {
             Error::Service(e) => Some(e),
+            Error::RetryBudgetExhausted { last } => last.as_service(),
             _ => None,
         }
     }
@@ -202,7 +214,30 @@ impl Error {
         match self {
             Error::Service(e) => e.is_retryable(),
             Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::RetryBudgetExhausted { .. } => true,
             _ => false,
+        }
+    }
+
+    /// True when the service (or its API gateway) throttled the call: 429, or a throttling
+    /// error code such as `APIGW.0308` in any of the error shapes. Slow down: see
+    /// [`crate::ratelimit::RateLimiter`].
+    pub fn is_throttling(&self) -> bool {
+        self.as_service().is_some_and(ServiceError::is_throttling)
+    }
+
+    /// True when the service says the resource does not exist (404).
+    pub fn is_not_found(&self) -> bool {
+        self.as_service().is_some_and(ServiceError::is_not_found)
+    }
+
+    /// True when the credentials were refused or may not do this: 401, 403, or one of the API
+    /// gateway's authentication codes (`APIGW.0301` to `APIGW.0307`); also when IAM refused to
+    /// tell the project ID.
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Error::ProjectId(ProjectIdError::Forbidden { .. }) => true,
+            _ => self.as_service().is_some_and(ServiceError::is_auth),
         }
     }
 }
@@ -321,7 +356,34 @@ impl ServiceError {
 
     /// True when retrying later may succeed: throttling and temporary unavailability.
     pub fn is_retryable(&self) -> bool {
-        crate::retry::is_retryable_status(self.status)
+        crate::retry::is_retryable_status(self.status) || self.is_throttling()
+    }
+
+    /// True for throttling: 429, or a throttling error code whatever the status.
+    pub fn is_throttling(&self) -> bool {
+        crate::retry::is_throttling(self.status, self.error_code.as_deref())
+    }
+
+    /// True for 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+    }
+
+    /// True for 401, 403, or an API gateway authentication code.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) || self
+            .error_code
+            .as_deref()
+            .is_some_and(|c| crate::retry::AUTH_CODES.contains(&c))
+    }
+
+    /// The error code of a response body in any of Huawei Cloud's error shapes.
+    pub(crate) fn code_of(body: &[u8]) -> Option<String> {
+        let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+        code_and_message(&json).0
     }
 }
 
@@ -449,6 +511,42 @@ mod tests {
             Bytes::from_static(br#"{"request_id":"body"}"#),
         );
         assert_eq!(e.request_id.as_deref(), Some("hdr"));
+    }
+
+    #[test]
+    fn classification_helpers_answer_across_shapes_and_wrapping() {
+        let service = |status: u16, body: &'static str| -> Error {
+            ServiceError::from_parts(
+                StatusCode::from_u16(status).unwrap(),
+                Some("r".into()),
+                Bytes::from_static(body.as_bytes()),
+            )
+            .into()
+        };
+        let throttled = service(
+            400,
+            r#"{"error":{"code":"APIGW.0308","message":"throttled"}}"#,
+        );
+        assert!(throttled.is_throttling() && throttled.is_retryable());
+        assert!(service(429, "<html>").is_throttling());
+        assert!(!service(400, r#"{"error_code":"DLS.1","error_msg":"x"}"#).is_throttling());
+        assert!(service(404, "").is_not_found());
+        assert!(!service(400, "").is_not_found());
+        assert!(service(403, "").is_auth());
+        assert!(service(400, r#"{"errorCode":"APIGW.0301","errorMsg":"bad token"}"#).is_auth());
+        assert!(!service(500, "").is_auth());
+        let wrapped = Error::RetryBudgetExhausted {
+            last: Box::new(throttled),
+        };
+        assert!(wrapped.is_throttling());
+        assert_eq!(wrapped.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(wrapped.request_id(), Some("r"));
+        assert!(wrapped.to_string().starts_with("retry budget exhausted"));
+        assert!(Error::ProjectId(ProjectIdError::Forbidden {
+            region: "r".into(),
+            trace_id: None
+        })
+        .is_auth());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod iam;
 pub mod operation;
 pub mod paginate;
 pub mod projectman;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod retry;
 pub mod transport;

@@ -89,13 +89,13 @@ async fn faults_only_hit_their_operation_and_unknown_operations_are_refused() {
     let fake = FakeServer::start().await.unwrap();
     fake.inject_fault(
         "BatchAddMembersV4",
-        Fault::error(429, "APIGW.0308", "slow down"),
+        Fault::error(409, "PM.02170001", "busy"),
     )
     .unwrap();
     let da = dataarts(&fake, Credentials::token(TOKEN).unwrap());
     list(&da).await.unwrap();
     let error = add(&projectman(&fake)).await.unwrap_err();
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(409));
     assert!(matches!(
         fake.inject_fault("NoSuchOperation", Fault::DropConnection),
         Err(Error::InvalidRequest(_))

@@ -70,6 +70,8 @@ mod tests {
             project: None,
             endpoint: Url::parse(endpoint).unwrap(),
             retry: RetryPolicy::default(),
+            retry_budget: None,
+            rate_limiter: None,
             attempt_timeout: Some(Duration::from_secs(1)),
             total_timeout: None,
             max_response_bytes: 1,

@@ -27,7 +27,8 @@ use crate::{
     auth::{SharedProjectResolver, SharedProvider},
     call,
     operation::OperationSpec,
-    retry::RetryPolicy,
+    ratelimit::RateLimiter,
+    retry::{RetryBudget, RetryPolicy},
     Error,
 };
 
@@ -48,6 +49,10 @@ pub(crate) struct Settings {
     /// The configured endpoint: credentials go to its origin and nowhere else.
     pub endpoint: Url,
     pub retry: RetryPolicy,
+    /// Shared by every clone of the client: retries spend it, successes refill it.
+    pub retry_budget: Option<RetryBudget>,
+    /// Paces every attempt, shared by every clone of the client.
+    pub rate_limiter: Option<RateLimiter>,
     pub attempt_timeout: Option<Duration>,
     pub total_timeout: Option<Duration>,
     pub max_response_bytes: usize,
@@ -67,6 +72,16 @@ impl Transport {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.0.retry
+    }
+
+    /// The retry budget the client's calls share, if any.
+    pub fn retry_budget(&self) -> Option<&RetryBudget> {
+        self.0.retry_budget.as_ref()
+    }
+
+    /// The rate limiter pacing the client's calls, if any.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.0.rate_limiter.as_ref()
     }
 
     /// The `pre` hook: rejects what the operation's spec forbids before anything is sent.
