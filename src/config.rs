@@ -230,9 +230,7 @@ impl<S> ClientBuilder<S> {
         let http = match self.http_client.take() {
             Some(c) => c,
             None => {
-                // Never follow redirects: reqwest's default would re-send X-Auth-Token and
-                // X-Security-Token to any host a `Location` names.
-                let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                let mut b = crate::tls::http_client_builder();
                 if let Some(t) = self.connect_timeout {
                     b = b.connect_timeout(t);
                 }

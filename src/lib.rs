@@ -17,6 +17,7 @@ pub mod projectman;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod retry;
+pub mod tls;
 pub mod transport;
 
 pub use config::{
