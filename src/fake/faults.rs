@@ -517,3 +517,65 @@ pub(super) async fn inject(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry_after(answer: &Response) -> Option<&str> {
+        answer
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+    }
+
+    #[test]
+    fn windows_are_fixed_and_start_with_the_first_request_after_the_last_one() {
+        let mut faults = Faults::default();
+        faults.set_rate_limit(Some(
+            RateLimit::new(2, Duration::from_secs(10)).with_retry_after(),
+        ));
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert!(faults.throttle(at(0)).is_none());
+        assert!(faults.throttle(at(4_000)).is_none());
+        let answer = faults
+            .throttle(at(5_500))
+            .expect("third call in the window");
+        assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(retry_after(&answer), Some("5"), "4.5 s left, rounded up");
+        assert_eq!(
+            retry_after(&faults.throttle(at(9_999)).unwrap()),
+            Some("1"),
+            "never 0"
+        );
+        // The window ends 10 s after its first call, not after the last one.
+        assert!(faults.throttle(at(10_000)).is_none());
+        assert!(faults.throttle(at(19_000)).is_none());
+        assert!(faults.throttle(at(19_500)).is_some());
+        assert_eq!(faults.throttled, 3);
+        faults.set_rate_limit(None);
+        assert!(faults.throttle(at(19_600)).is_none());
+    }
+
+    #[test]
+    fn the_message_names_the_window_as_the_gateway_does() {
+        let text = |window| RateLimit::new(1, window).window_text();
+        assert_eq!(text(Duration::from_secs(1)), "1 second");
+        assert_eq!(text(Duration::from_secs(60)), "1 minute");
+        assert_eq!(text(Duration::from_secs(300)), "5 minute");
+        assert_eq!(text(Duration::from_secs(90)), "90 second");
+        assert_eq!(text(Duration::from_millis(250)), "250 millisecond");
+    }
+
+    #[test]
+    fn a_zero_limit_throttles_everything_and_full_share_fails_everything() {
+        let mut faults = Faults::default();
+        faults.set_rate_limit(Some(RateLimit::new(0, Duration::from_secs(1))));
+        assert!(faults.throttle(Instant::now()).is_some());
+        let mut dice = Dice::new(RandomFaults::new(1.0, 9).status(502));
+        assert_eq!(dice.roll(), Some(Fault::ServerError(502)));
+        let mut never = Dice::new(RandomFaults::new(0.0, 9));
+        assert!((0..1000).all(|_| never.roll().is_none()));
+    }
+}
