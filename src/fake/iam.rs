@@ -44,6 +44,10 @@ pub(super) struct IamState {
     token_requests: usize,
     project_requests: usize,
     failing_token_requests: usize,
+    /// Every token request fails while set.
+    all_tokens_failing: bool,
+    /// How long IAM takes before it answers anything.
+    delay: Duration,
     forbid_projects: bool,
     issued: u64,
 }
@@ -58,6 +62,8 @@ impl FakeIam {
             token_requests: 0,
             project_requests: 0,
             failing_token_requests: 0,
+            all_tokens_failing: false,
+            delay: Duration::ZERO,
             forbid_projects: false,
             issued: 0,
         })))
@@ -72,12 +78,14 @@ impl FakeIam {
         self.lock().token_lifetime = lifetime;
     }
 
-    /// How many token requests (`POST /v3/auth/tokens`) the fake has answered.
+    /// How many token requests (`POST /v3/auth/tokens`) the fake has received (counted on
+    /// arrival, before any [`FakeIam::set_delay`]).
     pub fn token_requests(&self) -> usize {
         self.lock().token_requests
     }
 
-    /// How many project listings (`GET /v3/projects`) the fake has answered.
+    /// How many project listings (`GET /v3/projects`) the fake has received (counted on
+    /// arrival, before any [`FakeIam::set_delay`]).
     pub fn project_requests(&self) -> usize {
         self.lock().project_requests
     }
@@ -89,9 +97,24 @@ impl FakeIam {
         }
     }
 
-    /// The next `count` token requests fail with 503.
+    /// The next `count` token requests fail with 503 and IAM's error body.
     pub fn fail_token_requests(&self, count: usize) {
         self.lock().failing_token_requests = count;
+    }
+
+    /// While `failing`, every token request fails with 503 and IAM's error body
+    /// (`{"error": {"code": 503, "message": "Service unavailable", "title": "Service
+    /// Unavailable"}}`), as during an IAM outage; `false` ends the outage (a count left by
+    /// [`FakeIam::fail_token_requests`] still applies).
+    pub fn fail_all_token_requests(&self, failing: bool) {
+        self.lock().all_tokens_failing = failing;
+    }
+
+    /// IAM waits `delay` before it answers each request (tokens, project listings, temporary
+    /// keys), as a slow or overloaded IAM does; requests wait side by side, not one after
+    /// another, and are counted when they arrive. `Duration::ZERO` (the default) answers at once.
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = delay;
     }
 
     /// Adds an IAM project (several with one name make the project-ID lookup ambiguous).
@@ -158,12 +181,23 @@ fn with_trace(mut response: Response, id: u64) -> Response {
     response
 }
 
+/// Waits for IAM's configured delay, without holding the lock meanwhile.
+async fn slow_down(iam: &FakeIam) {
+    let delay = iam.lock().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
 async fn create_token(State(iam): State<FakeIam>, body: Bytes) -> Response {
+    iam.lock().token_requests += 1;
+    slow_down(&iam).await;
     let mut s = iam.lock();
-    s.token_requests += 1;
     let id = s.next_id();
-    if s.failing_token_requests > 0 {
-        s.failing_token_requests -= 1;
+    if s.all_tokens_failing || s.failing_token_requests > 0 {
+        if !s.all_tokens_failing {
+            s.failing_token_requests -= 1;
+        }
         return with_trace(
             keystone_error(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
             id,
@@ -248,9 +282,10 @@ async fn list_projects(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    iam.lock().project_requests += 1;
+    slow_down(&iam).await;
     let mut s = iam.lock();
     let id = s.next_id();
-    s.project_requests += 1;
     if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {
         return with_trace(
             keystone_error(
@@ -284,6 +319,7 @@ async fn list_projects(
 }
 
 async fn temporary_key(State(iam): State<FakeIam>, headers: HeaderMap, body: Bytes) -> Response {
+    slow_down(&iam).await;
     let mut s = iam.lock();
     let id = s.next_id();
     if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {
