@@ -4,7 +4,7 @@
 //! message) plus the raw body, because gateways answer in three different JSON shapes and
 //! sometimes not in JSON at all.
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -24,6 +24,20 @@ pub enum Error {
     /// header, a request for another origin than the configured endpoint). Nothing was sent.
     #[error("cannot authenticate the request: {0}")]
     Credentials(String),
+    /// The call could not get credentials (or its IAM project ID) in time: the provider's fetch
+    /// (an IAM token, the instance metadata service, the project-ID lookup) failed, or the call's
+    /// total timeout ran out while waiting for it. Nothing was sent to the service, so this tells
+    /// an IAM or metadata outage from a failure of the service itself. `source` is what the
+    /// fetch ran into (IAM's error answer, a timeout, a broken connection, ...); it is shared by
+    /// every call that waited for the same fetch, and by the calls that came during the short
+    /// pause after it failed. [`Error::status`], [`Error::request_id`] and
+    /// [`Error::is_retryable`] answer for that source (IAM's status and request ID).
+    #[error("cannot get credentials: {}", cause_chain(&**.source))]
+    CredentialsUnavailable {
+        /// Why the fetch failed.
+        #[source]
+        source: Arc<Error>,
+    },
     /// No credentials were configured, and none of the default chain's sources (environment,
     /// profile file, instance metadata) yielded any. Each entry says what was tried and why it
     /// gave nothing. To send requests without authentication, say so on the builder.
@@ -170,6 +184,7 @@ impl Error {
             Error::Service(e) => Some(e.status),
             Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Transport { status, .. } | Error::Timeout { status, .. } => *status,
+            Error::CredentialsUnavailable { source } => source.status(),
             _ => None,
         }
     }
@@ -183,6 +198,7 @@ impl Error {
             | Error::Transport { request_id, .. }
             | Error::Timeout { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
+            Error::CredentialsUnavailable { source } => source.request_id(),
             _ => None,
         }
     }
@@ -202,7 +218,24 @@ impl Error {
         match self {
             Error::Service(e) => e.is_retryable(),
             Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::CredentialsUnavailable { source } => source.is_retryable(),
             _ => false,
+        }
+    }
+
+    /// `error` as a failure to get credentials: wrapped in [`Error::CredentialsUnavailable`]
+    /// unless it already says it is about credentials (that variant, or
+    /// [`Error::NoCredentials`]). A lookup's answer ([`Error::ProjectId`]) is kept as it is.
+    pub(crate) fn credentials_unavailable(error: Arc<Error>) -> Error {
+        match &*error {
+            Error::CredentialsUnavailable { source } => Error::CredentialsUnavailable {
+                source: source.clone(),
+            },
+            Error::NoCredentials { tried } => Error::NoCredentials {
+                tried: tried.clone(),
+            },
+            Error::ProjectId(answer) => Error::ProjectId(answer.clone()),
+            _ => Error::CredentialsUnavailable { source: error },
         }
     }
 }
