@@ -210,3 +210,71 @@ impl fmt::Debug for CachedProvider {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Fails (or answers a token) after a while, counting its fetches.
+    #[derive(Debug, Default)]
+    struct Slow {
+        fetches: Arc<AtomicUsize>,
+        fail: bool,
+    }
+
+    impl ProvideCredentials for Slow {
+        fn provide(&self) -> BoxFuture<'_, Result<Credentials, Error>> {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            let fail = self.fail;
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if fail {
+                    Err(Error::Credentials("IAM is down".into()))
+                } else {
+                    Credentials::token("fresh-token")
+                }
+            })
+        }
+    }
+
+    fn cache(fail: bool, pause: Duration) -> (CachedProvider, Arc<AtomicUsize>) {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let source = Slow {
+            fetches: fetches.clone(),
+            fail,
+        };
+        let cache = CachedProvider::with_settings(source, Duration::ZERO, Duration::ZERO, pause);
+        (cache, fetches)
+    }
+
+    #[tokio::test]
+    async fn waiters_share_one_failed_fetch_and_get_it_again_during_the_pause() {
+        let (cache, fetches) = cache(true, Duration::from_millis(200));
+        let all = futures::future::join_all((0..10).map(|_| cache.provide())).await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        for result in &all {
+            let error = result.as_ref().unwrap_err();
+            assert!(
+                matches!(error, Error::CredentialsUnavailable { source } if matches!(**source, Error::Credentials(_))),
+                "{error:?}"
+            );
+        }
+        assert!(cache.provide().await.is_err());
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "answered from the pause");
+        // The pause is at most 1.2 times the setting.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(cache.provide().await.is_err());
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "asked again after it");
+    }
+
+    #[tokio::test]
+    async fn waiters_share_one_successful_fetch() {
+        let (cache, fetches) = cache(false, Duration::from_secs(5));
+        let all = futures::future::join_all((0..10).map(|_| cache.provide())).await;
+        assert!(all.iter().all(Result::is_ok));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert!(cache.cached().is_some());
+    }
+}

@@ -141,12 +141,6 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
             Err(error) => Some((error.clone(), Instant::now() + jittered(pause))),
         };
     }
-
-    /// Forgets the last failure: the next caller fetches at once.
-    #[allow(dead_code)]
-    pub(crate) fn forget_failure(&self) {
-        self.lock().failed = None;
-    }
 }
 
 #[cfg(test)]
