@@ -167,7 +167,9 @@ impl PasswordTokenProviderBuilder {
         self
     }
 
-    /// Pause after a failed background renewal (default [`DEFAULT_RETRY_AFTER_FAILURE`]).
+    /// Pause after a failed fetch (default [`DEFAULT_RETRY_AFTER_FAILURE`], give or take a fifth
+    /// at random): during it, callers without a valid token get that failure at once instead of
+    /// asking IAM again, and no background renewal is tried.
     pub fn retry_after_failure(mut self, pause: Duration) -> Self {
         self.retry_after_failure = Some(pause);
         self
