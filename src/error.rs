@@ -496,4 +496,37 @@ mod tests {
             "the service answered 401 Unauthorized APIGW.0301: bad token (request id r1)"
         );
     }
+
+    #[test]
+    fn credential_failures_say_so_once_and_answer_for_their_source() {
+        let iam = Arc::new(Error::from(ServiceError::from_parts(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("iam-rid".into()),
+            Bytes::from_static(br#"{"error":{"code":503,"message":"busy"}}"#),
+        )));
+        let e = Error::credentials_unavailable(iam.clone());
+        assert!(e.to_string().starts_with("cannot get credentials: "), "{e}");
+        assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(e.request_id(), Some("iam-rid"));
+        assert!(e.is_retryable());
+        assert!(std::error::Error::source(&e).is_some());
+        // Wrapping again does not nest; lookups' answers and "no credentials" stay as they are.
+        let again = Error::credentials_unavailable(Arc::new(e));
+        let Error::CredentialsUnavailable { source } = &again else {
+            panic!("{again:?}")
+        };
+        assert!(Arc::ptr_eq(source, &iam));
+        let answer = Error::ProjectId(ProjectIdError::NoRegion);
+        assert!(matches!(
+            Error::credentials_unavailable(Arc::new(answer)),
+            Error::ProjectId(ProjectIdError::NoRegion)
+        ));
+        let none = Error::NoCredentials {
+            tried: vec!["x".into()],
+        };
+        assert!(matches!(
+            Error::credentials_unavailable(Arc::new(none)),
+            Error::NoCredentials { .. }
+        ));
+    }
 }

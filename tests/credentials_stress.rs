@@ -28,8 +28,9 @@ use tokio::{
 
 const REGION: &str = "cn-north-4";
 const TOTAL: Duration = Duration::from_millis(300);
-/// How late a failed call may come after its deadline: scheduling on a loaded machine.
-const SLACK: Duration = Duration::from_millis(250);
+/// How late a failed call may come after its deadline: scheduling on a loaded machine. Far
+/// below `SLOW`, so a call that waited for IAM cannot pass.
+const SLACK: Duration = Duration::from_millis(500);
 const SLOW: Duration = Duration::from_secs(2);
 
 /// How the raw server behaves; changed by the tests while it runs.
@@ -395,7 +396,7 @@ fn unavailable(error: &Error) -> &Error {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_iam_fails_4_and_40_callers_within_their_deadline_with_one_fetch() {
     let raw = Raw::start().await;
     raw.set(|b| b.token_delay = SLOW);
@@ -415,6 +416,7 @@ async fn a_slow_iam_fails_4_and_40_callers_within_their_deadline_with_one_fetch(
                 "{error:?}"
             );
             assert!(error.to_string().contains("credentials"), "{error}");
+            assert!(std::error::Error::source(error).is_some());
             assert!(error.is_retryable());
         }
         assert!(started.elapsed() < TOTAL + SLACK);
@@ -457,12 +459,13 @@ async fn a_slow_and_failing_iam_is_asked_once_per_pause() {
     // The fetch has failed: the cached failure, with IAM's status, answered at once.
     let started = Instant::now();
     for (result, took) in concurrently(&client, 40).await {
-        assert!(took < Duration::from_millis(100), "{took:?}");
+        assert!(took < TOTAL + SLACK, "{took:?}");
+        // IAM's 503, not a timeout: none of them waited for a fetch of its own.
         let error = result.unwrap_err();
         assert_eq!(error.status().map(|s| s.as_u16()), Some(503), "{error:?}");
         assert!(unavailable(&error).as_service().is_some());
     }
-    assert!(started.elapsed() < Duration::from_millis(150));
+    assert!(started.elapsed() < TOTAL + SLACK);
     assert_eq!(raw.tokens(), 1);
 }
 
@@ -570,7 +573,7 @@ async fn two_accounts_tokens_get_their_own_project_ids() {
     assert_eq!(raw.lookups(), 4, "same user and account: no new lookup");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_first_calls_make_one_project_lookup_and_share_its_failure() {
     let raw = Raw::start().await;
     let project = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
