@@ -37,10 +37,25 @@ impl<T> Clone for SingleFlight<T> {
 
 struct State<T> {
     /// The fetch under way, with its number.
-    running: Option<(u64, Running<T>)>,
+    running: Option<Flight<T>>,
     /// The last fetch failed: its error is the answer until then.
     failed: Option<(Arc<Error>, Instant)>,
     started: u64,
+}
+
+/// A fetch under way.
+struct Flight<T> {
+    number: u64,
+    result: Running<T>,
+    /// Its task, when it has one: a task that ended without recording its result was cancelled
+    /// (its runtime shut down) or panicked, and is not waited for.
+    task: Option<tokio::task::AbortHandle>,
+}
+
+impl<T> Flight<T> {
+    fn alive(&self) -> bool {
+        self.task.as_ref().is_none_or(|t| !t.is_finished())
+    }
 }
 
 impl<T> Default for SingleFlight<T> {
@@ -78,7 +93,7 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
 
     /// True while a fetch is under way.
     pub(crate) fn is_running(&self) -> bool {
-        self.lock().running.is_some()
+        self.lock().running.as_ref().is_some_and(Flight::alive)
     }
 
     /// The result of the fetch under way, or of a new one made by `fetch` when none is; the
@@ -95,8 +110,8 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
                 return Box::pin(std::future::ready(Err(error.clone())));
             }
         }
-        if let Some((_, running)) = &state.running {
-            return Box::pin(running.clone());
+        if let Some(flight) = state.running.as_ref().filter(|f| f.alive()) {
+            return Box::pin(flight.result.clone());
         }
         state.started += 1;
         let number = state.started;
@@ -107,35 +122,47 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
             flight.finish(number, &result, pause);
             result
         };
-        let running: BoxFuture<'static, Outcome<T>> = match tokio::runtime::Handle::try_current() {
-            // Its own task: it goes on when every caller stopped waiting.
-            Ok(runtime) => {
-                let task = runtime.spawn(recorded);
-                let flight = self.clone();
-                Box::pin(async move {
-                    task.await.unwrap_or_else(|e| {
-                        let error = Arc::new(Error::Credentials(format!(
-                            "the credential fetch did not finish: {e}"
-                        )));
-                        flight.finish(number, &Err(error.clone()), pause);
-                        Err(error)
-                    })
-                })
-            }
-            // Outside a runtime, the callers drive it.
-            Err(_) => Box::pin(recorded),
-        };
-        let running = running.shared();
-        state.running = Some((number, running.clone()));
-        Box::pin(running)
+        let (running, task): (BoxFuture<'static, Outcome<T>>, _) =
+            match tokio::runtime::Handle::try_current() {
+                // Its own task: it goes on when every caller stopped waiting.
+                Ok(runtime) => {
+                    let task = runtime.spawn(recorded);
+                    let abort = task.abort_handle();
+                    let flight = self.clone();
+                    let joined = async move {
+                        task.await.unwrap_or_else(|e| {
+                            let error = Arc::new(Error::Credentials(format!(
+                                "the credential fetch did not finish: {e}"
+                            )));
+                            // A panic counts as a failure; a fetch cancelled with its runtime
+                            // does not: the next caller starts another.
+                            let pause = if e.is_panic() { pause } else { Duration::ZERO };
+                            flight.finish(number, &Err(error.clone()), pause);
+                            Err(error)
+                        })
+                    };
+                    (Box::pin(joined), Some(abort))
+                }
+                // Outside a runtime, the callers drive it.
+                Err(_) => (Box::pin(recorded), None),
+            };
+        let result = running.shared();
+        state.running = Some(Flight {
+            number,
+            result: result.clone(),
+            task,
+        });
+        Box::pin(result)
     }
 
     /// Records how fetch `number` ended, unless a later one has taken its place.
     fn finish(&self, number: u64, result: &Outcome<T>, pause: Duration) {
         let mut state = self.lock();
-        if state.running.as_ref().is_some_and(|(n, _)| *n == number) {
-            state.running = None;
+        if state.running.as_ref().is_none_or(|f| f.number != number) {
+            // Replaced after its task died: a newer fetch speaks now.
+            return;
         }
+        state.running = None;
         state.failed = match result {
             Ok(_) => None,
             Err(error) => Some((error.clone(), Instant::now() + jittered(pause))),
@@ -217,6 +244,29 @@ mod tests {
         assert_eq!(joined.unwrap(), 3);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(!flight.is_running());
+    }
+
+    #[test]
+    fn a_fetch_cancelled_with_its_runtime_is_not_waited_for_by_the_next_one() {
+        let flight = SingleFlight::<u32>::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let pause = Duration::from_secs(5);
+        let first = tokio::runtime::Runtime::new().unwrap();
+        first.block_on(async {
+            let slow = counting(&calls, Ok(1), Duration::from_secs(60));
+            let gave_up =
+                tokio::time::timeout(Duration::from_millis(10), flight.run(pause, slow)).await;
+            assert!(gave_up.is_err());
+        });
+        drop(first);
+        let second = tokio::runtime::Runtime::new().unwrap();
+        let answer = second.block_on(flight.run(pause, counting(&calls, Ok(2), Duration::ZERO)));
+        assert_eq!(
+            answer.unwrap(),
+            2,
+            "a new fetch, not the dead one nor a failure"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[test]
