@@ -152,9 +152,17 @@ impl CachedProvider {
             .flight
             .run(self.shared.retry_after_failure, move || {
                 Box::pin(async move {
-                    let fresh = shared.source.provide().await?;
-                    shared.store(fresh.clone());
-                    Ok(fresh)
+                    match shared.source.provide().await {
+                        Ok(fresh) => {
+                            shared.store(fresh.clone());
+                            Ok(fresh)
+                        }
+                        Err(error) => {
+                            let pause = shared.retry_after_failure;
+                            tracing::warn!(%error, ?pause, "getting credentials failed; valid ones (if any) are kept, and callers without get this failure until the pause ends");
+                            Err(error)
+                        }
+                    }
                 })
             })
     }
