@@ -4,7 +4,7 @@
 //! message) plus the raw body, because gateways answer in three different JSON shapes and
 //! sometimes not in JSON at all.
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -24,6 +24,20 @@ pub enum Error {
     /// header, a request for another origin than the configured endpoint). Nothing was sent.
     #[error("cannot authenticate the request: {0}")]
     Credentials(String),
+    /// The call could not get credentials (or its IAM project ID) in time: the provider's fetch
+    /// (an IAM token, the instance metadata service, the project-ID lookup) failed, or the call's
+    /// total timeout ran out while waiting for it. Nothing was sent to the service, so this tells
+    /// an IAM or metadata outage from a failure of the service itself. `source` is what the
+    /// fetch ran into (IAM's error answer, a timeout, a broken connection, ...); it is shared by
+    /// every call that waited for the same fetch, and by the calls that came during the short
+    /// pause after it failed. [`Error::status`], [`Error::request_id`] and
+    /// [`Error::is_retryable`] answer for that source (IAM's status and request ID).
+    #[error("cannot get credentials: {}", cause_chain(&**.source))]
+    CredentialsUnavailable {
+        /// Why the fetch failed.
+        #[source]
+        source: Arc<Error>,
+    },
     /// No credentials were configured, and none of the default chain's sources (environment,
     /// profile file, instance metadata) yielded any. Each entry says what was tried and why it
     /// gave nothing. To send requests without authentication, say so on the builder.
@@ -180,6 +194,7 @@ impl Error {
             Error::Service(e) => Some(e.status),
             Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Transport { status, .. } | Error::Timeout { status, .. } => *status,
+            Error::CredentialsUnavailable { source } => source.status(),
             _ => None,
         }
     }
@@ -194,6 +209,7 @@ impl Error {
             | Error::Transport { request_id, .. }
             | Error::Timeout { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
+            Error::CredentialsUnavailable { source } => source.request_id(),
             _ => None,
         }
     }
@@ -215,6 +231,7 @@ impl Error {
             Error::Service(e) => e.is_retryable(),
             Error::Timeout { .. } | Error::Transport { .. } => true,
             Error::RetryBudgetExhausted { .. } => true,
+            Error::CredentialsUnavailable { source } => source.is_retryable(),
             _ => false,
         }
     }
@@ -223,7 +240,10 @@ impl Error {
     /// error code such as `APIGW.0308` in any of the error shapes. Slow down: see
     /// [`crate::ratelimit::RateLimiter`].
     pub fn is_throttling(&self) -> bool {
-        self.as_service().is_some_and(ServiceError::is_throttling)
+        match self {
+            Error::CredentialsUnavailable { source } => source.is_throttling(),
+            _ => self.as_service().is_some_and(ServiceError::is_throttling),
+        }
     }
 
     /// True when the service says the resource does not exist (404).
@@ -237,7 +257,24 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         match self {
             Error::ProjectId(ProjectIdError::Forbidden { .. }) => true,
+            Error::CredentialsUnavailable { source } => source.is_auth(),
             _ => self.as_service().is_some_and(ServiceError::is_auth),
+        }
+    }
+
+    /// `error` as a failure to get credentials: wrapped in [`Error::CredentialsUnavailable`]
+    /// unless it already says it is about credentials (that variant, or
+    /// [`Error::NoCredentials`]). A lookup's answer ([`Error::ProjectId`]) is kept as it is.
+    pub(crate) fn credentials_unavailable(error: Arc<Error>) -> Error {
+        match &*error {
+            Error::CredentialsUnavailable { source } => Error::CredentialsUnavailable {
+                source: source.clone(),
+            },
+            Error::NoCredentials { tried } => Error::NoCredentials {
+                tried: tried.clone(),
+            },
+            Error::ProjectId(answer) => Error::ProjectId(answer.clone()),
+            _ => Error::CredentialsUnavailable { source: error },
         }
     }
 }
@@ -560,5 +597,38 @@ mod tests {
             e.to_string(),
             "the service answered 401 Unauthorized APIGW.0301: bad token (request id r1)"
         );
+    }
+
+    #[test]
+    fn credential_failures_say_so_once_and_answer_for_their_source() {
+        let iam = Arc::new(Error::from(ServiceError::from_parts(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("iam-rid".into()),
+            Bytes::from_static(br#"{"error":{"code":503,"message":"busy"}}"#),
+        )));
+        let e = Error::credentials_unavailable(iam.clone());
+        assert!(e.to_string().starts_with("cannot get credentials: "), "{e}");
+        assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(e.request_id(), Some("iam-rid"));
+        assert!(e.is_retryable());
+        assert!(std::error::Error::source(&e).is_some());
+        // Wrapping again does not nest; lookups' answers and "no credentials" stay as they are.
+        let again = Error::credentials_unavailable(Arc::new(e));
+        let Error::CredentialsUnavailable { source } = &again else {
+            panic!("{again:?}")
+        };
+        assert!(Arc::ptr_eq(source, &iam));
+        let answer = Error::ProjectId(ProjectIdError::NoRegion);
+        assert!(matches!(
+            Error::credentials_unavailable(Arc::new(answer)),
+            Error::ProjectId(ProjectIdError::NoRegion)
+        ));
+        let none = Error::NoCredentials {
+            tried: vec!["x".into()],
+        };
+        assert!(matches!(
+            Error::credentials_unavailable(Arc::new(none)),
+            Error::NoCredentials { .. }
+        ));
     }
 }

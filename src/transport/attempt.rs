@@ -70,8 +70,10 @@ impl Transport {
         prepare(settings, &mut request);
         let deadline = settings.total_timeout.map(|t| started + t);
         let method = request.method().clone();
-        let first = authorize::current(settings).await?;
-        let project = project::fill(settings, &mut request, first.as_ref()).await?;
+        // Credentials and the project ID come within the call's deadline too.
+        let first = authorize::current(settings, deadline, started).await?;
+        let project =
+            project::fill(settings, &mut request, first.as_ref(), deadline, started).await?;
         let mut credentials = first;
         let mut original = Some(request);
         // `attempt` counts what the retry policy's `max_attempts` sees; the one retry after a
@@ -109,7 +111,7 @@ impl Transport {
             };
             let used = match credentials.take() {
                 Some(c) => Some(c),
-                None => authorize::current(settings).await?,
+                None => authorize::current(settings, deadline, started).await?,
             };
             let used = with_project(used, project.as_deref());
             let outcome =
