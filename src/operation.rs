@@ -184,6 +184,7 @@ impl OperationSpec {
                 _ => {}
             }
         }
+        validate_url_length(request.url())?;
         if self.offset_multiple_of_limit {
             if let (Some(offset), Some(limit)) = (offset, limit) {
                 if limit > 0 && offset % limit != 0 {
@@ -301,6 +302,33 @@ impl OperationSpec {
         }
         Ok(())
     }
+}
+
+/// The longest URL the HTTP stack can send (the `http` crate's limit); a longer one fails inside
+/// `reqwest` with an error quoting the whole URL, after the request was accepted as valid.
+const MAX_URL_BYTES: usize = u16::MAX as usize - 1;
+
+/// Refuses a URL too long to send, naming the query parameter that makes it so (parameters
+/// without a `maxLength` in the spec can be any length).
+fn validate_url_length(url: &reqwest::Url) -> Result<(), Error> {
+    let length = url.as_str().len();
+    if length <= MAX_URL_BYTES {
+        return Ok(());
+    }
+    let longest = url
+        .query_pairs()
+        .max_by_key(|(_, value)| value.len())
+        .filter(|(_, value)| value.len() > url.path().len());
+    Err(Error::InvalidRequest(match longest {
+        Some((key, value)) => format!(
+            "{key} makes the URL {length} bytes long, more than the {MAX_URL_BYTES} a request can \
+             carry: {}",
+            quote(&value)
+        ),
+        None => format!(
+            "the URL is {length} bytes long, more than the {MAX_URL_BYTES} a request can carry"
+        ),
+    }))
 }
 
 /// A segment of the path the request should have.
@@ -723,7 +751,7 @@ mod tests {
             encode_path(set),
             encode_path(permission)
         );
-        let request = reqwest::Client::new().put(url).build().unwrap();
+        let request = reqwest::Request::new(reqwest::Method::PUT, url.parse().unwrap());
         let base_path = reqwest::Url::parse(&format!("http://127.0.0.1{base}"))
             .unwrap()
             .path()
@@ -831,6 +859,20 @@ mod tests {
         assert!(m.len() < 300, "{} characters", m.len());
         let m = message(&format!("limit={long}"), None).unwrap();
         assert!(m.contains("limit must be an integer"), "{m}");
+        assert!(m.len() < 300, "{} characters", m.len());
+    }
+
+    #[test]
+    fn a_url_too_long_to_send_is_refused_naming_the_query_parameter() {
+        let fits = format!("name=ok&other={}", "a".repeat(60_000));
+        assert_eq!(message(&fits, Some(r#"{"users":[1]}"#)), None);
+        let m = message(
+            &format!("name=ok&other={}", "a".repeat(100_000)),
+            Some(r#"{"users":[1]}"#),
+        )
+        .unwrap();
+        assert!(m.contains("other makes the URL 100"), "{m}");
+        assert!(m.contains("more than the 65534 a request can carry"), "{m}");
         assert!(m.len() < 300, "{} characters", m.len());
     }
 

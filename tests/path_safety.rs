@@ -231,6 +231,38 @@ async fn values_longer_than_the_spec_allows_are_refused_with_a_short_message() {
 }
 
 #[tokio::test]
+async fn a_query_value_too_long_for_any_url_is_refused_naming_it() {
+    // Parameters the spec gives no maxLength: 100,000 characters cannot go in a URL at all.
+    let server = counting_server().await;
+    let clients = Clients::new(&server);
+    let long = "a".repeat(100_000);
+    let mut refused_here = 0;
+    for (file, service, op, name) in &parameters_at("query") {
+        let case = format!("{file}: {op} with a 100,000-character {name}");
+        let Some(result) = clients.call(service, op, param(name, &long)).await else {
+            continue;
+        };
+        match result {
+            // Not a string parameter: the example call keeps its example.
+            Ok(_) => {}
+            result => {
+                let message = refused(result, name, &case);
+                assert!(message.chars().count() < 300, "{case}: {message}");
+                refused_here += 1;
+            }
+        }
+    }
+    assert!(
+        refused_here >= 20,
+        "only {refused_here} string query parameters"
+    );
+    assert!(
+        server.received().iter().all(|r| r.len() < 1_000),
+        "no long value reaches the server"
+    );
+}
+
+#[tokio::test]
 async fn every_path_id_of_100000_characters_gets_a_short_invalid_request() {
     let server = counting_server().await;
     let clients = Clients::new(&server);
