@@ -474,8 +474,9 @@ fn decode(segment: &str) -> Cow<'_, str> {
 }
 
 /// `.` or `..`, also percent-encoded (`%2e`, `%2E%2e`, once or twice over): what a server or
-/// proxy on the way may resolve after decoding.
-fn is_dot_segment(value: &str) -> bool {
+/// proxy on the way may resolve after decoding. For any code that puts a value in a path after
+/// the request check (the project ID looked up at the first request).
+pub(crate) fn is_dot_segment(value: &str) -> bool {
     let mut value = Cow::Borrowed(value);
     for _ in 0..4 {
         if value == "." || value == ".." {
