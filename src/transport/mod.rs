@@ -84,19 +84,23 @@ impl Transport {
         self.0.rate_limiter.as_ref()
     }
 
-    /// The `pre` hook: rejects what the operation's spec forbids before anything is sent.
+    /// The `pre` hook: rejects what the operation's spec forbids before anything is sent (path
+    /// segments that are empty or dots, lengths, header characters, item counts, bounds; see
+    /// [`OperationSpec`]). The message names the parameter and is bounded in length.
     pub(crate) fn check(
         &self,
         request: &reqwest::Request,
         operation: Option<&OperationSpec>,
     ) -> Result<(), String> {
-        match operation {
-            Some(op) => op.validate(request).map_err(|e| match e {
+        let Some(op) = operation else {
+            return Ok(());
+        };
+        op.validate(request, self.0.endpoint.path())
+            .map_err(|e| match e {
                 Error::InvalidRequest(message) => message,
                 other => other.to_string(),
-            }),
-            None => Ok(()),
-        }
+            })
+            .map_err(|message| bounded(&message))
     }
 
     /// The `exec` hook: sends the request and returns the answer for the generated code, or a
@@ -125,6 +129,18 @@ impl Transport {
             None => Ok(()),
         }
     }
+}
+
+/// Longest message the request check returns: its messages quote values cut short already; this
+/// keeps one that quotes something unforeseen from growing with the input.
+const MAX_MESSAGE_CHARS: usize = 400;
+
+fn bounded(message: &str) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message.to_owned();
+    }
+    let head: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    format!("{head}…")
 }
 
 /// Implements progenitor's hooks for a generated client by handing every request to its
