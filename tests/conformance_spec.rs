@@ -825,3 +825,59 @@ fn documented_body_constraints() {
         [-1, 3, 4, 5, 6, 7, 8, 9]
     );
 }
+
+/// Every field the documents' examples give as `null` (the add-members request, the list-members
+/// and update answers, and the create reference page's answer) accepts `null`.
+#[test]
+fn fields_the_documents_give_as_null_are_nullable() {
+    let spec = load(DATAARTS);
+    for body in [
+        "PermissionSetMemberCreate",
+        "CreatePermissionSetMemberRequestBody",
+    ] {
+        let workspace = property(&spec, component(&spec, body), "workspace");
+        assert!(workspace.schema_data.nullable, "{body}.workspace");
+        // Inline, with WorkspaceId's bounds: `nullable` beside an `allOf` of the non-nullable
+        // WorkspaceId would not admit null (OAS 3.0.3: it applies within its own Schema Object).
+        let SchemaKind::Type(Type::String(s)) = &workspace.schema_kind else {
+            panic!("{body}.workspace is an inline string")
+        };
+        let SchemaKind::Type(Type::String(id)) = &component(&spec, "WorkspaceId").schema_kind
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (s.min_length, s.max_length),
+            (id.min_length, id.max_length),
+            "{body}.workspace has WorkspaceId's bounds"
+        );
+    }
+    let member = component(&spec, "PermissionSetMember");
+    for field in [
+        "cluster_id",
+        "cluster_name",
+        "cluster_type",
+        "deadline",
+        "workspace",
+    ] {
+        assert!(
+            property(&spec, member, field).schema_data.nullable,
+            "{field}"
+        );
+    }
+    let set = component(&spec, "PermissionSet");
+    // No source types it, so it is any value, null included (`nullable` needs a type).
+    assert!(matches!(
+        &property(&spec, set, "data_connections").schema_kind,
+        SchemaKind::Any(any) if any.typ.is_none()
+    ));
+    for field in [
+        "datasource_type",
+        "managed_cluster_id",
+        "managed_cluster_name",
+        "sync_msg",
+        "sync_time",
+    ] {
+        assert!(property(&spec, set, field).schema_data.nullable, "{field}");
+    }
+}
