@@ -123,7 +123,7 @@ fn requests_reject_what_the_documents_forbid() {
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0b!"}]}"#,
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba0"}]}"#,
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 2}]}"#,
-        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 10}]}"#,
+        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 12}]}"#,
         r#"{"users": [{"role_id": 5}]}"#,
         r#"{}"#,
     ] {
@@ -132,10 +132,10 @@ fn requests_reject_what_the_documents_forbid() {
             "{bad}"
         );
     }
-    for role in [-1, 3, 4, 5, 6, 7, 8, 9] {
+    for role in [-1, 3, 4, 5, 6, 7, 8, 9, 10, 11] {
         assert!(pm::RoleId::try_from(role).is_ok(), "{role}");
     }
-    for role in [-2, 0, 1, 2, 10] {
+    for role in [-2, 0, 1, 2, 12] {
         assert!(pm::RoleId::try_from(role).is_err(), "{role}");
     }
     assert!("526cefde62004de2b62b5e8dd2c2b3af"
@@ -154,7 +154,7 @@ fn every_role_name_is_a_role_id_of_the_same_value() {
     let values: Vec<i64> = Role::ALL.iter().map(|r| r.value()).collect();
     assert_eq!(
         values,
-        [-1, 3, 4, 5, 6, 7, 8, 9],
+        [-1, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         "the spec's enum, in its order"
     );
     for role in Role::ALL {
@@ -165,4 +165,8 @@ fn every_role_name_is_a_role_id_of_the_same_value() {
     }
     assert_eq!(Role::from_value(2), None);
     assert_eq!(format!("{:?}", Role::from_value(4)), "Some(Developer)");
+    // The AddMemberV4 reference page's 10 and 11 have names.
+    assert_eq!(Role::from_value(10), Some(Role::ProductManager));
+    assert_eq!(Role::from_value(11), Some(Role::SystemEngineer));
+    assert_eq!(Role::from_value(12), None);
 }
