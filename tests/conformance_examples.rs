@@ -170,3 +170,46 @@ fn every_role_name_is_a_role_id_of_the_same_value() {
     assert_eq!(Role::from_value(11), Some(Role::SystemEngineer));
     assert_eq!(Role::from_value(12), None);
 }
+
+/// The member workspace the documents send as null keeps WorkspaceId's bounds when it is set,
+/// and the create page's untyped `data_connections` is read whatever its value.
+#[test]
+fn nullable_fields_keep_their_bounds_and_accept_any_documented_value() {
+    for value in [String::new(), "w".repeat(129)] {
+        assert!(value
+            .parse::<da::PermissionSetMemberCreateWorkspace>()
+            .is_err());
+        assert!(value
+            .parse::<da::CreatePermissionSetMemberRequestBodyWorkspace>()
+            .is_err());
+        assert!(value.parse::<da::WorkspaceId>().is_err());
+    }
+    let longest = "w".repeat(128);
+    assert!(longest
+        .parse::<da::PermissionSetMemberCreateWorkspace>()
+        .is_ok());
+    assert!(longest
+        .parse::<da::CreatePermissionSetMemberRequestBodyWorkspace>()
+        .is_ok());
+    let one: da::CreatePermissionSetMemberRequestBody = serde_json::from_str(
+        r#"{"member_id": "b43927a45a514e93ba70524b28923500", "workspace": null}"#,
+    )
+    .expect("the single add takes a null workspace too");
+    assert_eq!(one.workspace, None);
+    let sent = serde_json::to_value(&one).unwrap();
+    assert!(
+        sent.get("workspace").is_none(),
+        "an unset field is never sent: {sent}"
+    );
+
+    let created: da::PermissionSet = serde_json::from_str(
+        r#"{"id": "fea96c90024711b8bf8d6886407b814b", "data_connections": null}"#,
+    )
+    .unwrap();
+    assert_eq!(created.data_connections, None);
+    let with_value: da::PermissionSet = serde_json::from_str(
+        r#"{"data_connections": [{"dw_id": "88055a9005194bdfa4377714ca166369"}]}"#,
+    )
+    .unwrap();
+    assert!(with_value.data_connections.is_some_and(|v| v.is_array()));
+}
