@@ -465,3 +465,33 @@ async fn the_fake_grants_the_product_manager_and_system_engineer_roles() {
     // A role beyond the spec's enum is still refused by the generated type.
     assert!(pm::RoleId::try_from(12).is_err());
 }
+
+/// The fake takes the add-members document's request byte for byte, `"workspace": null`
+/// included, as the service does; a client that sends exactly what the document shows works.
+#[tokio::test]
+async fn the_fake_takes_the_documents_request_with_its_null_workspace() {
+    use huaweicloud_openapi::fake;
+    let (server, _, _) = common::fake_clients().await;
+    let url = format!(
+        "{}/v1/{}/security/permission-sets/{}/members/batch-create",
+        server.endpoint(),
+        fake::PROJECT_ID,
+        fake::PERMISSION_SET_ID
+    );
+    let document = include_str!("fixtures/api-docs/dataarts-add-members.request.json");
+    assert!(document.contains(r#""workspace" : null"#));
+    let answer = reqwest::Client::new()
+        .post(url)
+        .header("x-auth-token", TOKEN)
+        .header("workspace", WORKSPACE)
+        .header("content-type", "application/json")
+        .body(document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 204, "{:?}", answer.text().await);
+    let members = server.members(fake::PROJECT_ID, fake::PERMISSION_SET_ID);
+    assert!(members
+        .iter()
+        .any(|m| m.member_id.as_deref() == Some("b43927a45a514e93ba70524b28923500")));
+}
