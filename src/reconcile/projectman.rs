@@ -121,7 +121,7 @@ pub async fn plan_project(
     for (user, role) in &desired.members {
         if Role::from_value((*role).into()).is_none() || *role == CREATOR {
             return Err(Error::InvalidRequest(format!(
-                "user {user}: role {role} cannot be granted (use 3 to 9; -1, the creator, cannot)"
+                "user {user}: role {role} cannot be granted (use 3 to 11; -1, the creator, cannot)"
             )));
         }
     }
