@@ -18,7 +18,7 @@ use huaweicloud_openapi::{
     operation::{ExampleCallWith, Overrides},
     projectman,
     retry::RetryPolicy,
-    DataArtsClient, Error, IamClient, ProjectManClient,
+    DataArtsClient, Error, Execute, IamClient, ProjectManClient,
 };
 use serde_json::Value;
 
@@ -382,4 +382,40 @@ async fn a_client_default_workspace_with_a_line_break_is_refused_naming_it() {
         }
     }
     assert_eq!(server.received(), Vec::<String>::new());
+}
+
+/// The project ID is filled in after the path check, from IAM's answer: an IAM (or a proxy in its
+/// place) that answers `..` must not move the request to another path.
+#[tokio::test]
+async fn a_looked_up_project_id_that_is_a_dot_segment_is_refused() {
+    for id in ["..", ".", "%2e%2e", ""] {
+        let answer = serde_json::json!({"projects": [{"id": id, "name": "cn-north-4"}]});
+        let body = answer.to_string();
+        let iam = Hostile::start("127.0.0.1", move |_, _| {
+            hostile::response(200, "", body.as_bytes())
+        })
+        .await;
+        let service = Hostile::start("127.0.0.1", |_, _| hostile::response(200, "", b"{}")).await;
+        let client = DataArtsClient::builder()
+            .endpoint(service.url())
+            .iam_endpoint(iam.url())
+            .region("cn-north-4")
+            .credentials(Credentials::ak_sk(common::AK, common::SK).unwrap())
+            .workspace(common::WORKSPACE)
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        let error = client
+            .list_security_permission_set_members()
+            .permission_set_id(common::PSET)
+            .execute()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidRequest(m) if m.contains("project_id")),
+            "{id:?}: {error:?}"
+        );
+        assert_eq!(iam.received().len(), 1, "{id:?}");
+        assert!(service.received().is_empty(), "{id:?}: {:?}", service.received());
+    }
 }

@@ -43,6 +43,14 @@ pub(super) async fn fill(
         },
         (None, None) => return Err(Error::ProjectId(crate::ProjectIdError::NoRegion)),
     };
+    // The path check ran before the ID was known: an ID that would move the request elsewhere
+    // (`..`, `.`, empty) is refused here, whoever gave it.
+    if id.is_empty() || crate::operation::is_dot_segment(&id) || id.contains(['/', '\\']) {
+        return Err(Error::InvalidRequest(format!(
+            "project_id {:?} cannot be one segment of a path",
+            id.chars().take(64).collect::<String>()
+        )));
+    }
     let encoded: String =
         percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC).to_string();
     let path = request.url().path().replace(
