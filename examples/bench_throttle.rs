@@ -48,7 +48,11 @@ struct Outcome {
 
 fn member(i: usize) -> types::PermissionSetMemberCreate {
     types::PermissionSetMemberCreate {
-        member_id: Some(format!("{:032x}", 0xbe_0000 + i).parse().expect("a valid ID")),
+        member_id: Some(
+            format!("{:032x}", 0xbe_0000 + i)
+                .parse()
+                .expect("a valid ID"),
+        ),
         member_name: Some(format!("user{i}").parse().expect("a valid name")),
         member_type: Some(types::MemberType::User),
         workspace: None,

@@ -416,6 +416,10 @@ async fn a_looked_up_project_id_that_is_a_dot_segment_is_refused() {
             "{id:?}: {error:?}"
         );
         assert_eq!(iam.received().len(), 1, "{id:?}");
-        assert!(service.received().is_empty(), "{id:?}: {:?}", service.received());
+        assert!(
+            service.received().is_empty(),
+            "{id:?}: {:?}",
+            service.received()
+        );
     }
 }

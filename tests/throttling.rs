@@ -338,3 +338,89 @@ async fn a_rate_limit_slot_past_the_deadline_is_a_timeout_and_nothing_is_sent() 
     assert!(started.elapsed() < Duration::from_millis(200));
     assert_eq!(server.received().len(), 1);
 }
+
+/// The same rules against the crate's fake, whose gateway throttles like the real one: with a
+/// limit of 5 calls a second, 12 writes from 4 tasks all land, the throttled ones retried.
+#[cfg(feature = "fake")]
+#[tokio::test]
+async fn writes_past_the_fakes_rate_limit_all_land() {
+    use huaweicloud_openapi::fake::{FakeServer, RateLimit};
+    let fake = FakeServer::start().await.unwrap();
+    fake.set_rate_limit(Some(RateLimit::new(5, Duration::from_secs(1))))
+        .unwrap();
+    let client = ProjectManClient::builder()
+        .endpoint(fake.endpoint())
+        .credentials(Credentials::token(TOKEN).unwrap())
+        .retry_policy(RetryPolicy {
+            throttle_base_delay: Duration::from_millis(200),
+            throttle_max_delay: Duration::from_millis(600),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for i in 0..3 {
+                    client
+                        .batch_add_members_v4()
+                        .project_id(CODEARTS_PROJECT)
+                        .body_map(|b| {
+                            b.users(vec![BatchAddMemberRequestV4 {
+                                role_id: None,
+                                user_id: format!("{:032x}", 0xab00 + t * 10 + i).parse().unwrap(),
+                            }])
+                        })
+                        .execute()
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert!(fake.throttled_count() > 0, "the limit was reached");
+    let members = fake.project_members(CODEARTS_PROJECT);
+    assert_eq!(
+        members
+            .iter()
+            .filter(|(id, _)| id.starts_with("0000"))
+            .count(),
+        12,
+        "{members:?}"
+    );
+}
+
+/// A burst of 500s on a listing from the fake: the read is retried, the write is not.
+#[cfg(feature = "fake")]
+#[tokio::test]
+async fn the_fakes_500_bursts_are_retried_for_reads_only() {
+    use huaweicloud_openapi::fake::{self, FakeServer};
+    let fake = FakeServer::start().await.unwrap();
+    let client = DataArtsClient::builder()
+        .endpoint(fake.endpoint())
+        .credentials(Credentials::token(TOKEN).unwrap())
+        .project_id(fake::PROJECT_ID)
+        .workspace(WORKSPACE)
+        .retry_policy(policy())
+        .build()
+        .unwrap();
+    fake.fail_next("ListSecurityPermissionSetMembers", 1)
+        .unwrap();
+    client
+        .list_security_permission_set_members()
+        .permission_set_id(fake::PERMISSION_SET_ID)
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(fake.fault_count(), 1);
+    let pm = projectman(&fake.endpoint(), policy());
+    fake.fail_next("BatchAddMembersV4", 1).unwrap();
+    let error = add_member(&pm).await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(fake.fault_count(), 2);
+    add_member(&pm).await.unwrap();
+}
