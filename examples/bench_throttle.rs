@@ -11,7 +11,7 @@
 //! Prints, per run: failed calls, requests the fake saw, throttled answers, wall time and its
 //! ratio to the floor. `bench/throttle.sh` runs it in release mode.
 //!
-//! `cargo run --release --features fake --example bench_throttle [-- WRITES RATE]`
+//! `cargo run --release --features fake --example bench_throttle [-- WRITES RATE [RUN]]`
 
 use std::{
     process::ExitCode,
@@ -117,6 +117,7 @@ async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let writes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000);
     let rate: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
+    let only: Option<String> = args.next();
     let floor = writes as f64 / f64::from(rate);
     let runs = match (
         RateLimiter::fixed(f64::from(rate)),
@@ -160,7 +161,10 @@ async fn main() -> ExitCode {
         "{:<10} {:>7} {:>9} {:>10} {:>9} {:>9}",
         "run", "failed", "requests", "throttled", "wall s", "x floor"
     );
-    for r in &runs {
+    for r in runs
+        .iter()
+        .filter(|r| only.as_deref().is_none_or(|o| o == r.name))
+    {
         match run(r, writes, rate).await {
             Ok(o) => println!(
                 "{:<10} {:>7} {:>9} {:>10} {:>9.2} {:>9.2}",

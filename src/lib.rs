@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+// docs.rs (see Cargo.toml) builds with `--cfg docsrs` on nightly: feature-gated items get a badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 mod call;

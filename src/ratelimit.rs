@@ -28,6 +28,9 @@ const BETA: f64 = 0.7;
 const SCALE: f64 = 0.4;
 /// The adaptive rate never goes below this many requests per second.
 const FLOOR: f64 = 0.5;
+/// Throttled answers to requests sent within this time after a cut describe the same throttling
+/// window (Huawei's shortest is 1 s) and do not cut again.
+const COOLDOWN: Duration = Duration::from_secs(1);
 
 /// Paces requests at a steady or adaptive rate. Clones share one pace: give the same limiter to
 /// several clients to hold them to one quota together.
@@ -70,8 +73,9 @@ impl RateLimiter {
         Self::new(per_second, false)
     }
 
-    /// Starts at `per_second` and follows the service: each throttled answer cuts the rate to
-    /// 70 % (answers to requests sent before the last cut do not cut again), successes raise it
+    /// Starts at `per_second` and follows the service: a throttled answer cuts the rate to 70 %
+    /// (answers to requests sent before the last cut, or within a second after it, belong to the
+    /// same throttling window and do not cut again), successes raise it
     /// gradually back and beyond, up to twice the rate last throttled (or the start rate), never
     /// below 0.5 a second.
     pub fn adaptive(per_second: f64) -> Result<Self, Error> {
@@ -130,7 +134,7 @@ impl RateLimiter {
 
     fn throttled_at(&self, sent: Instant, now: Instant) {
         let mut pace = self.lock();
-        if !pace.adaptive || pace.last_cut.is_some_and(|(_, at)| sent < at) {
+        if !pace.adaptive || pace.last_cut.is_some_and(|(_, at)| sent < at + COOLDOWN) {
             return;
         }
         let before = pace.rate;

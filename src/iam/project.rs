@@ -59,8 +59,7 @@ fn lookups() -> MutexGuard<'static, Lookups> {
 impl ProjectIdLookup {
     /// A lookup for `region` at IAM's endpoint for it (or `endpoint` when given).
     pub fn new(region: Option<String>, endpoint: Option<String>) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        let http = crate::tls::http_client_builder()
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(ProjectIdLookup {
