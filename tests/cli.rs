@@ -212,8 +212,7 @@ fn apply_refuses_to_remove_the_identity_running_it() {
             "--identity",
             me,
             &file,
-        ])
-        .env("HWC_UNUSED", "1"),
+        ]),
         0,
     );
     // The identity is not a member: nothing to refuse.
