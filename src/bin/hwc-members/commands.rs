@@ -123,7 +123,9 @@ async fn seed_fake(session: &Session, seed: &MembersFile) -> Result<(), String> 
     for target in &seed.targets {
         let label = format!("--fake-state {}", target.label());
         let (kind, id) = target.kind_id();
-        let clients = session.clients(target)?;
+        let clients = session
+            .clients(target)
+            .map_err(|e| format!("{label}: {e}"))?;
         let wanted = seed.expand(target).map_err(|e| format!("{label}: {e}"))?;
         let members = session
             .resolve(target, &clients, wanted)
@@ -337,7 +339,10 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
                 continue;
             }
         }
-        let clients = p.session.clients(target)?;
+        let clients = p
+            .session
+            .clients(target)
+            .map_err(|e| format!("{}: {e}", report.target))?;
         let bar = bar(&report.target, report.changes.len(), global.output);
         let result = engine::apply(&clients, plan, &options, &|n| bar.set_position(n)).await;
         bar.finish_and_clear();
@@ -422,13 +427,13 @@ async fn export(a: ExportArgs, global: &Global) -> Result<u8, String> {
     let mut targets = Vec::new();
     for target in &p.selected {
         let (kind, id) = target.kind_id();
-        let clients = p.session.clients(target)?;
+        let clients = p
+            .session
+            .clients(target)
+            .map_err(|e| format!("{}: {e}", target.label()))?;
         let current = engine::current(&clients, kind, id)
             .await
-            .map_err(|(e, rid)| match rid {
-                Some(rid) => format!("{}: {e} (request id {rid})", target.label()),
-                None => format!("{}: {e}", target.label()),
-            })?;
+            .map_err(|(e, _)| format!("{}: {e}", target.label()))?;
         let mut exported = target.clone();
         exported.members = current
             .found()

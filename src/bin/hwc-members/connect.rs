@@ -137,12 +137,11 @@ impl Session {
     /// The clients of `target`.
     pub fn clients(&self, target: &Target) -> Result<TargetClients, String> {
         let (kind, _) = target.kind_id();
-        let label = target.label();
         let (credentials, endpoint, iam_endpoint, project_id) = match &self.fakes {
             Some(fakes) => {
                 let fake = fakes
                     .get(&target.location())
-                    .ok_or_else(|| format!("{label}: no fake was started for it"))?;
+                    .ok_or("no fake was started for it")?;
                 let token = Credentials::token("fake-token").map_err(err)?;
                 (
                     token,
@@ -152,7 +151,7 @@ impl Session {
                 )
             }
             None => (
-                credentials(target).map_err(|e| format!("{label}: {e}"))?,
+                credentials(target)?,
                 target.endpoint.clone(),
                 target.iam_endpoint.clone(),
                 target.project_id.clone(),
@@ -175,7 +174,7 @@ impl Session {
         }
         let iam = configure!(IamClient::builder(), iam_endpoint.as_ref())
             .build()
-            .map_err(|e| format!("{label}: {e}"))?;
+            .map_err(err)?;
         let mut clients = TargetClients {
             dataarts: None,
             projectman: None,
@@ -190,11 +189,11 @@ impl Session {
                 if let Some(p) = &project_id {
                     b = b.project_id(p);
                 }
-                clients.dataarts = Some(b.build().map_err(|e| format!("{label}: {e}"))?);
+                clients.dataarts = Some(b.build().map_err(err)?);
             }
             Kind::Project => {
                 let b = configure!(ProjectManClient::builder(), endpoint.as_ref());
-                clients.projectman = Some(b.build().map_err(|e| format!("{label}: {e}"))?);
+                clients.projectman = Some(b.build().map_err(err)?);
             }
         }
         Ok(clients)
@@ -256,10 +255,8 @@ async fn lookup(iam: &IamClient, name: &str) -> Result<Result<String, String>, S
         .name(name)
         .execute()
         .await
-        .map_err(|e| match e.request_id() {
-            Some(id) => format!("looking up IAM user {name:?}: {e} (request id {id})"),
-            None => format!("looking up IAM user {name:?}: {e}"),
-        })?;
+        // The error's text carries the request ID.
+        .map_err(|e| format!("looking up IAM user {name:?}: {e}"))?;
     let ids: Vec<String> = answer
         .into_inner()
         .users

@@ -276,19 +276,19 @@ impl MembersFile {
                 return Err(format!("{at}: the same {} is listed twice", kind.label()));
             }
             match kind {
-                Kind::PermissionSet => {
-                    match &target.workspace {
-                        Some(w) if is_id(w) => {}
-                        Some(w) => {
-                            return Err(format!(
-                                "{at}: workspace {w:?} is not 32 letters and digits"
-                            ))
-                        }
-                        None => return Err(format!(
-                            "{at}: a permission set needs `workspace` (the DataArts workspace ID)"
-                        )),
+                Kind::PermissionSet => match &target.workspace {
+                    Some(w) if is_id(w) => {}
+                    Some(w) => {
+                        return Err(format!(
+                            "{at}: workspace {w:?} is not 32 letters and digits"
+                        ))
                     }
-                }
+                    None => {
+                        return Err(format!(
+                            "{at}: a permission set needs `workspace` (the DataArts workspace ID)"
+                        ))
+                    }
+                },
                 Kind::Project if target.workspace.is_some() => {
                     return Err(format!("{at}: `workspace` is for permission sets"))
                 }

@@ -346,19 +346,31 @@ impl Report {
                         f.changes.first().map_or("-", String::as_str),
                         f.error
                     )?;
-                    if let Some(id) = &f.request_id {
+                    if let Some(id) = f
+                        .request_id
+                        .as_ref()
+                        .filter(|id| !f.error.contains(id.as_str()))
+                    {
                         writeln!(out, "    request id: {id}")?;
                     }
                 }
-                if let Some(id) = &apply.request_id {
+                let quoted = |id: &str| {
+                    [&apply.refused, &apply.error]
+                        .iter()
+                        .any(|m| m.as_deref().is_some_and(|m| m.contains(id)))
+                };
+                if let Some(id) = apply.request_id.as_deref().filter(|id| !quoted(id)) {
                     writeln!(out, "  request id: {id}")?;
                 }
                 if let Some(hint) = &apply.hint {
                     writeln!(out, "  hint: {hint}")?;
                 }
             }
-            if let Some(id) = &t.request_id {
-                writeln!(out, "  request id: {id}")?;
+            // Errors quote their request ID already; print it when one does not.
+            if let (Some(id), Some(e)) = (&t.request_id, &t.error) {
+                if !e.contains(id.as_str()) {
+                    writeln!(out, "  request id: {id}")?;
+                }
             }
             writeln!(out, "{}", t.summary())?;
             writeln!(out)?;
