@@ -428,3 +428,83 @@ fn without_credentials_it_runs_against_the_fake_and_says_so() {
             "running against the embedded fake",
         ));
 }
+
+#[test]
+fn apply_json_matches_the_golden_report() {
+    let text = stdout(
+        &mut members(&[
+            "apply",
+            "--yes",
+            "--allow-large-removals",
+            "--output",
+            "json",
+            &file(),
+        ]),
+        0,
+    );
+    let got: serde_json::Value = serde_json::from_str(&normalise(&text)).unwrap();
+    let golden = std::fs::read_to_string(fixture("apply.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&normalise(&golden)).unwrap();
+    assert_eq!(got, want, "{text}");
+}
+
+#[test]
+fn apply_markdown_counts_per_target_then_what_was_done() {
+    let text = stdout(
+        &mut members(&[
+            "apply",
+            "--yes",
+            "--allow-large-removals",
+            "-o",
+            "markdown",
+            &file(),
+        ]),
+        0,
+    );
+    assert!(
+        text.starts_with(
+            "## hwc-members apply\n\n\
+             | Target | Status | Add | Role changes | Remove | Unchanged |\n\
+             | --- | --- | ---: | ---: | ---: | ---: |\n\
+             | analytics | applied | 2 | 0 | 1 | 1 |\n\
+             | shop | applied | 2 | 1 | 2 | 1 |\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("```\n\n3 applied, 0 already done, 0 calls failed\n\n### shop"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("```\n\n5 applied, 0 already done, 0 calls failed\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn colour_only_when_forced_and_never_with_no_color() {
+    let mut cmd = members(&["plan", &file()]);
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+    let text = stdout(&mut cmd, 0);
+    assert!(text.contains("\u{1b}[32m+ USER alice"), "{text:?}");
+    assert!(text.contains("\u{1b}[31m- USER leaver"), "{text:?}");
+    let mut cmd = members(&["plan", &file()]);
+    cmd.env("CLICOLOR_FORCE", "1");
+    let text = stdout(&mut cmd, 0);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+}
+
+#[test]
+fn target_selects_and_an_unknown_target_is_refused() {
+    let text = stdout(&mut members(&["plan", "--target", "shop", &file()]), 0);
+    assert!(
+        text.contains("1 targets:") && !text.contains("analytics"),
+        "{text}"
+    );
+    members(&["plan", "--target", "nope", &file()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "--target \"nope\": no such target",
+        ));
+}

@@ -143,3 +143,57 @@ async fn an_iam_refusal_and_a_missing_profile_are_errors_naming_the_target() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_change_exits_1_and_the_json_report_carries_its_request_id() {
+    use huaweicloud_openapi::fake::Fault;
+    let fake = FakeServer::start().await.unwrap();
+    let iam = Hostile::start("127.0.0.1", |_, head| {
+        if head.starts_with("GET /v3/users?name=James ") {
+            response(200, "", JAMES.as_bytes())
+        } else {
+            response(200, "", NOBODY.as_bytes())
+        }
+    })
+    .await;
+    // The first project's additions are refused; the second's go through.
+    fake.inject_fault(
+        "BatchAddMembersV4",
+        Fault::error(400, "PM.00000001", "the member cannot be added"),
+    )
+    .unwrap();
+    let (home, file) = setup("failed", &fake.endpoint(), &iam.url(), "prod");
+    let args = ["apply", "--yes", "-o", "json", file.to_str().unwrap()]
+        .map(str::to_owned)
+        .to_vec();
+    let out = tokio::task::spawn_blocking(move || run(&home, args))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let shop = &json["targets"][0];
+    assert_eq!(shop["status"], "incomplete", "{stdout}");
+    let failed = &shop["apply"]["failed"][0];
+    assert_eq!(failed["changes"].as_array().map(Vec::len), Some(1));
+    assert!(
+        failed["error"].as_str().unwrap().contains("PM.00000001"),
+        "{failed}"
+    );
+    assert!(
+        failed["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{failed}"
+    );
+    assert_eq!(json["targets"][1]["status"], "applied", "{stdout}");
+    assert_eq!(json["summary"]["incomplete"], 1);
+    // What failed is not there; what succeeded is.
+    let member = |p: &str| {
+        fake.project_members(p)
+            .iter()
+            .any(|(u, _)| u == "7116d09f88fa41908676fdd4b039e95b")
+    };
+    assert!(!member("526cefde62004de2b62b5e8dd2c2b3af"));
+    assert!(member("0000cefde62004de2b62b5e8dd2c2b3a"));
+}
