@@ -508,3 +508,44 @@ fn target_selects_and_an_unknown_target_is_refused() {
             "--target \"nope\": no such target",
         ));
 }
+
+#[test]
+fn the_example_files_in_help_and_readme_are_valid() {
+    let help = stdout(Command::cargo_bin("hwc-members").unwrap().arg("--help"), 0);
+    let from_help: String = help
+        .lines()
+        .skip_while(|l| !l.starts_with("  groups:"))
+        .take_while(|l| !l.starts_with("A user"))
+        .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+        .collect();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let from_readme: String = readme
+        .lines()
+        .skip_while(|l| *l != "groups:")
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (name, text) in [("help.yaml", from_help), ("readme.yaml", from_readme)] {
+        assert!(text.contains("targets:"), "{name}: {text}");
+        let path = write(name, &text);
+        Command::cargo_bin("hwc-members")
+            .unwrap()
+            .env_clear()
+            .args(["validate", &path])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("valid: 2 targets"));
+    }
+    Command::cargo_bin("hwc-members")
+        .unwrap()
+        .env_clear()
+        .args([
+            "validate",
+            &fixture("../../examples/members.example.yaml")
+                .display()
+                .to_string(),
+        ])
+        .assert()
+        .code(0);
+}

@@ -12,6 +12,32 @@ Exit codes:
   2   drift found (plan --detailed-exitcode only)
   64  usage error (unknown option, missing argument)";
 
+/// The members file, for `--help`.
+const FILE_FORMAT: &str = "\
+The members file (YAML or TOML):
+  groups:                                  # reusable lists of IAM user names or IDs
+    engineers: [alice, 665b542eb4c14b53a15ead449f28b0ba]
+  targets:
+    - name: analytics                      # label for output and --target
+      permission_set: fea96c90024711b8bf8d6886407b814b
+      region: cn-north-4                   # or endpoint: https://...
+      workspace: dd97167b873d4a79b2aad54d4370a3bc
+      profile: prod                        # [prod] of ~/.huaweicloud/credentials
+      prune: true                          # remove members not listed
+      members: [{user: common_user}, {group: engineers},
+                {user_group: 9d8c7b6a5f4e4d3c2b1a0f9e8d7c6b5a, name: auditors}]
+    - project: 526cefde62004de2b62b5e8dd2c2b3af
+      region: ap-southeast-1
+      members: [{user: bob, role: project_manager}, {group: engineers, role: developer}]
+A user is an IAM user ID (32 hexadecimal characters) or a name, looked up with IAM once per run.
+Roles: project_manager, developer, test_manager, tester, participant, viewer, operations_manager.
+
+Exit codes:
+  0   in sync, applied, exported or valid
+  1   an error, a refusal (safety limit, stale plan, no confirmation) or any failed change
+  2   drift found (plan --detailed-exitcode only)
+  64  usage error (unknown option, missing argument)";
+
 /// Membership as code for DataArts Security permission sets and CodeArts projects.
 ///
 /// Reads a YAML or TOML file of targets (each a permission set or a project, with its own
@@ -21,7 +47,13 @@ Exit codes:
 /// Without credentials (environment variables or ~/.huaweicloud/credentials) or with --fake it
 /// runs against an embedded fake, one per region, which starts empty; --fake-state seeds it.
 #[derive(Debug, Parser)]
-#[command(name = "hwc-members", version, after_help = EXIT_CODES, propagate_version = true)]
+#[command(
+    name = "hwc-members",
+    version,
+    after_help = EXIT_CODES,
+    after_long_help = FILE_FORMAT,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,7 +77,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub fake_state: Option<PathBuf>,
     /// Most requests per second to the services, shared by every target.
-    #[arg(long, global = true, value_name = "PER_SECOND")]
+    #[arg(long, global = true, value_name = "PER_SECOND", value_parser = rate)]
     pub rate: Option<f64>,
 }
 
@@ -138,6 +170,13 @@ pub struct SafetyArgs {
     /// fake's caller is known).
     #[arg(long, value_name = "USER_ID", env = "HWC_MEMBERS_IDENTITY")]
     pub identity: Option<String>,
+}
+
+fn rate(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .ok_or_else(|| format!("{text}: give a number of requests per second above 0"))
 }
 
 fn share(text: &str) -> Result<f64, String> {

@@ -320,6 +320,13 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
         allow_removing_last_manager: a.safety.allow_removing_last_manager,
         concurrency: usize::from(a.concurrency),
     };
+    let removes = planned.iter().any(|(_, r, _)| r.remove > 0);
+    if removes && p.session.identity.is_none() {
+        eprintln!(
+            "hwc-members: warning: without --identity the check that this apply does not remove \
+             the identity running it cannot run"
+        );
+    }
     for (target, report, plan) in &mut planned {
         let Some(plan) = plan else { continue };
         if plan.is_empty() {
