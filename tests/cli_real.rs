@@ -197,3 +197,56 @@ async fn a_failed_change_exits_1_and_the_json_report_carries_its_request_id() {
     assert!(!member("526cefde62004de2b62b5e8dd2c2b3af"));
     assert!(member("0000cefde62004de2b62b5e8dd2c2b3a"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iam_user_and_password_from_the_environment_gets_one_token_per_region() {
+    use huaweicloud_openapi::fake::{IAM_ACCOUNT, IAM_PASSWORD, IAM_REGION, IAM_USER};
+    let fake = FakeServer::start().await.unwrap();
+    fake.iam()
+        .add_user("James", "7116d09f88fa41908676fdd4b039e95b");
+    let home = std::env::temp_dir().join(format!("hwc-members-real-token-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut file = String::from("targets:\n");
+    for (name, project) in [
+        ("shop", "526cefde62004de2b62b5e8dd2c2b3af"),
+        ("blog", "0000cefde62004de2b62b5e8dd2c2b3a"),
+    ] {
+        file.push_str(&format!(
+            "  - name: {name}\n    project: {project}\n    region: {IAM_REGION}\n    endpoint: {0}\n    iam_endpoint: {0}\n    members: [{{user: James, role: viewer}}]\n",
+            fake.endpoint()
+        ));
+    }
+    let path = home.join("members.yaml");
+    std::fs::write(&path, file).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("hwc-members")
+            .unwrap()
+            .env_clear()
+            .env("HOME", &home)
+            .env("HUAWEICLOUD_IAM_USER_NAME", IAM_USER)
+            .env("HUAWEICLOUD_IAM_PASSWORD", IAM_PASSWORD)
+            .env("HUAWEICLOUD_IAM_ACCOUNT_NAME", IAM_ACCOUNT)
+            .args(["apply", "--yes", path.to_str().unwrap()])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stdout.contains(IAM_PASSWORD) && !stderr.contains(IAM_PASSWORD));
+    assert_eq!(
+        fake.iam().token_requests(),
+        1,
+        "one token serves both targets of the region"
+    );
+    for project in [
+        "526cefde62004de2b62b5e8dd2c2b3af",
+        "0000cefde62004de2b62b5e8dd2c2b3a",
+    ] {
+        assert!(fake
+            .project_members(project)
+            .contains(&("7116d09f88fa41908676fdd4b039e95b".to_owned(), 8)));
+    }
+}

@@ -7,10 +7,12 @@ use std::{
     sync::Mutex,
 };
 
+use std::sync::Arc;
+
 use huaweicloud_openapi::{
-    auth::{Credentials, ProfileProvider},
+    auth::{Credentials, ProfileProvider, ProvideCredentials},
     fake::{self, FakeServer},
-    iam::IamClient,
+    iam::{IamClient, PasswordTokenProvider},
     ratelimit::RateLimiter,
     DataArtsClient, Execute, ProjectManClient,
 };
@@ -26,7 +28,21 @@ pub struct Session {
     names: Mutex<HashMap<(String, String), Result<String, String>>>,
     /// The IAM user ID of who runs this, when known.
     pub identity: Option<String>,
+    /// IAM user token providers by (region, IAM endpoint), shared by the targets there.
+    tokens: Mutex<HashMap<(Option<String>, Option<String>), Arc<PasswordTokenProvider>>>,
 }
+
+/// Environment variables of the IAM user way, as in the quickstart (no official names exist).
+const IAM_USER_NAME: &str = "HUAWEICLOUD_IAM_USER_NAME";
+const IAM_PASSWORD: &str = "HUAWEICLOUD_IAM_PASSWORD";
+const IAM_ACCOUNT_NAME: &str = "HUAWEICLOUD_IAM_ACCOUNT_NAME";
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Credentials of one target: fixed ones, or an IAM user's renewed tokens.
+type Shared = Arc<dyn ProvideCredentials>;
 
 /// The clients of one target.
 pub struct TargetClients {
@@ -72,13 +88,16 @@ impl Session {
         let wants_fake = force_fake
             || fake_state.is_some()
             || (file.targets.iter().all(|t| t.profile.is_none())
+                && var(IAM_USER_NAME).is_none()
                 && Credentials::from_default_chain().map_err(err)?.is_none());
+        let tokens = Mutex::new(HashMap::new());
         if !wants_fake {
             return Ok(Session {
                 fakes: None,
                 limiter,
                 names,
                 identity,
+                tokens,
             });
         }
         Ok(Session {
@@ -86,6 +105,7 @@ impl Session {
             limiter,
             names,
             identity: identity.or_else(|| Some(fake::CALLER_USER_ID.to_owned())),
+            tokens,
         })
     }
 
@@ -142,7 +162,7 @@ impl Session {
                 let fake = fakes
                     .get(&target.location())
                     .ok_or("no fake was started for it")?;
-                let token = Credentials::token("fake-token").map_err(err)?;
+                let token: Shared = Arc::new(Credentials::token("fake-token").map_err(err)?);
                 (
                     token,
                     Some(fake.endpoint()),
@@ -151,7 +171,7 @@ impl Session {
                 )
             }
             None => (
-                credentials(target)?,
+                self.credentials(target)?,
                 target.endpoint.clone(),
                 target.iam_endpoint.clone(),
                 target.project_id.clone(),
@@ -159,7 +179,7 @@ impl Session {
         };
         macro_rules! configure {
             ($builder:expr, $endpoint:expr) => {{
-                let mut b = $builder.credentials(credentials.clone());
+                let mut b = $builder.credentials_provider(credentials.clone());
                 if let Some(region) = &target.region {
                     b = b.region(region);
                 }
@@ -276,23 +296,58 @@ async fn lookup(iam: &IamClient, name: &str) -> Result<Result<String, String>, S
     })
 }
 
-/// The target's credentials: its `profile` section of the credentials file, else the official
-/// chain (environment variables, then the file's `[basic]` section).
-fn credentials(target: &Target) -> Result<Credentials, String> {
-    let Some(profile) = &target.profile else {
-        return Credentials::from_default_chain()
-            .map_err(err)?
-            .ok_or_else(|| "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or give the target a `profile`".to_owned());
-    };
+impl Session {
+    /// The target's credentials: its `profile` section of the credentials file; else an IAM user
+    /// and password from the environment (one token provider per region); else the official
+    /// chain (environment variables, then the file's `[basic]` section).
+    fn credentials(&self, target: &Target) -> Result<Shared, String> {
+        if let Some(profile) = &target.profile {
+            return Ok(Arc::new(profile_credentials(profile)?));
+        }
+        if let Some(user) = var(IAM_USER_NAME) {
+            let key = (target.region.clone(), target.iam_endpoint.clone());
+            let mut tokens = self.tokens.lock().map_err(err)?;
+            if let Some(provider) = tokens.get(&key) {
+                return Ok(provider.clone());
+            }
+            let mut b = PasswordTokenProvider::builder()
+                .user(user)
+                .password(var(IAM_PASSWORD).unwrap_or_default())
+                .account(var(IAM_ACCOUNT_NAME).unwrap_or_default());
+            if let Some(region) = &target.region {
+                b = b.region(region);
+            }
+            if let Some(endpoint) = &target.iam_endpoint {
+                b = b.iam_endpoint(endpoint);
+            }
+            let provider = Arc::new(b.build().map_err(err)?);
+            tokens.insert(key, provider.clone());
+            return Ok(provider);
+        }
+        let found = Credentials::from_default_chain().map_err(err)?.ok_or_else(|| {
+            format!(
+                "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or {IAM_USER_NAME}, \
+                 {IAM_PASSWORD} and {IAM_ACCOUNT_NAME}), or give the target a `profile`"
+            )
+        })?;
+        Ok(Arc::new(found))
+    }
+}
+
+/// The `[profile]` section of the credentials file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE`, else
+/// `~/.huaweicloud/credentials`): `ak`, `sk`, optional `security_token` and `project_id`.
+fn profile_credentials(profile: &str) -> Result<Credentials, String> {
     let path: PathBuf = ProfileProvider::default_location()
         .map(|p| p.path().to_owned())
-        .ok_or("profile {profile}: no home directory to find the credentials file in")?;
+        .ok_or_else(|| {
+            format!("profile {profile}: no home directory to find the credentials file in")
+        })?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("profile {profile}: cannot read {}: {e}", path.display()))?;
     let ini = ini::Ini::load_from_str(&text)
         .map_err(|e| format!("{} is not a valid INI file: {e}", path.display()))?;
     let section = ini
-        .section(Some(profile.as_str()))
+        .section(Some(profile))
         .ok_or_else(|| format!("{} has no [{profile}] section", path.display()))?;
     let get = |key: &str| section.get(key).map(str::trim).filter(|v| !v.is_empty());
     let (Some(ak), Some(sk)) = (get("ak"), get("sk")) else {
