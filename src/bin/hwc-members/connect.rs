@@ -29,8 +29,11 @@ pub struct Session {
     /// The IAM user ID of who runs this, when known.
     pub identity: Option<String>,
     /// IAM user token providers by (region, IAM endpoint), shared by the targets there.
-    tokens: Mutex<HashMap<(Option<String>, Option<String>), Arc<PasswordTokenProvider>>>,
+    tokens: Mutex<HashMap<TokenKey, Arc<PasswordTokenProvider>>>,
 }
+
+/// A region and an IAM endpoint: where one IAM user token is valid.
+type TokenKey = (Option<String>, Option<String>);
 
 /// Environment variables of the IAM user way, as in the quickstart (no official names exist).
 const IAM_USER_NAME: &str = "HUAWEICLOUD_IAM_USER_NAME";
