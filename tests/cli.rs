@@ -549,3 +549,21 @@ fn the_example_files_in_help_and_readme_are_valid() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn a_saved_plan_is_refused_for_a_target_that_moved_region() {
+    let saved = temp("moved.json");
+    members(&["plan", "--out", saved.to_str().unwrap(), &file()])
+        .assert()
+        .code(0);
+    let moved = std::fs::read_to_string(fixture("two_regions.yaml"))
+        .unwrap()
+        .replace("ap-southeast-1", "cn-south-1");
+    let moved = write("moved.yaml", &moved);
+    members(&["apply", "--plan", saved.to_str().unwrap(), &moved])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "holds no plan for shop in cn-south-1",
+        ));
+}

@@ -201,6 +201,8 @@ struct SavedPlans {
 #[derive(Debug, Serialize, Deserialize)]
 struct SavedTarget {
     target: String,
+    /// The target's endpoint or region: a plan is applied where it was made.
+    location: String,
     #[serde(flatten)]
     plan: Plan,
 }
@@ -224,6 +226,7 @@ async fn plan(a: PlanArgs, global: &Global) -> Result<u8, String> {
                     .filter_map(|(t, _, plan)| {
                         Some(SavedTarget {
                             target: t.label(),
+                            location: t.location(),
                             plan: plan.clone()?,
                         })
                     })
@@ -396,15 +399,17 @@ fn load_saved(
     let mut out = Vec::new();
     let mut used = BTreeSet::new();
     for target in selected {
-        let found = saved
-            .targets
-            .iter()
-            .find(|s| s.target == target.label() && s.plan.kind_id() == target.kind_id());
+        let found = saved.targets.iter().find(|s| {
+            s.target == target.label()
+                && s.plan.kind_id() == target.kind_id()
+                && s.location == target.location()
+        });
         let Some(s) = found else {
             return Err(format!(
-                "{} holds no plan for {}: plan again",
+                "{} holds no plan for {} in {}: plan again",
                 path.display(),
-                target.label()
+                target.label(),
+                target.location()
             ));
         };
         used.insert(s.target.clone());

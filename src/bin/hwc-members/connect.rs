@@ -300,12 +300,21 @@ async fn lookup(iam: &IamClient, name: &str) -> Result<Result<String, String>, S
 }
 
 impl Session {
-    /// The target's credentials: its `profile` section of the credentials file; else an IAM user
-    /// and password from the environment (one token provider per region); else the official
-    /// chain (environment variables, then the file's `[basic]` section).
+    /// The target's credentials: its `profile` section of the credentials file; else AK/SK or a
+    /// token from the environment; else an IAM user and password from the environment (one
+    /// token provider per region); else the file's `[basic]` section.
     fn credentials(&self, target: &Target) -> Result<Shared, String> {
         if let Some(profile) = &target.profile {
             return Ok(Arc::new(profile_credentials(profile)?));
+        }
+        let from_env = Credentials::from_env().map_err(err)?;
+        if from_env.is_some() && var(IAM_USER_NAME).is_some() {
+            return Err(format!(
+                "both AK/SK (or a token) and {IAM_USER_NAME} are set in the environment: choose one"
+            ));
+        }
+        if let Some(found) = from_env {
+            return Ok(Arc::new(found));
         }
         if let Some(user) = var(IAM_USER_NAME) {
             let key = (target.region.clone(), target.iam_endpoint.clone());
