@@ -364,6 +364,9 @@ fn validate_is_offline_and_names_the_problem() {
         ("targets:\n  - project: 526cefde62004de2b62b5e8dd2c2b3af\n    members: [{group: nope, role: viewer}]\n", "no group is named \"nope\""),
         ("targets:\n  - permission_set: fea96c90024711b8bf8d6886407b814b\n", "needs `workspace`"),
         ("targets:\n  - project: 526cefde62004de2b62b5e8dd2c2b3af\n    colour: red\n", "unknown field `colour`"),
+        (&format!("targets:\n  - permission_set: fea96c90024711b8bf8d6886407b814b\n    workspace: dd97167b873d4a79b2aad54d4370a3bc\n    members: [{{user: b43927a45a514e93ba70524b28923500, name: {}}}]\n", "x".repeat(129)), "longer than 128 characters"),
+        (&format!("targets:\n  - project: 526cefde62004de2b62b5e8dd2c2b3af\n    members: [{{user: {}, role: viewer}}]\n", "n".repeat(65)), "at most 64 characters"),
+        ("targets:\n  - project: 526cefde62004de2b62b5e8dd2c2b3af\n    members: [{user: a, role: viewer}, {user: a, role: tester}]\n", "\"a\" is listed twice: in members[0] (user \"a\") and members[1]"),
     ] {
         let path = write("bad.yaml", text);
         Command::cargo_bin("hwc-members")

@@ -7,7 +7,7 @@ use std::{
     path::Path,
 };
 
-use huaweicloud_openapi::projectman::Role;
+use huaweicloud_openapi::{dataarts::types as da, projectman::Role};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 /// What a members file holds.
@@ -361,9 +361,25 @@ impl MembersFile {
                 role,
                 entry,
             };
+            // The specs' bounds, checked here so validate finds what apply would refuse.
+            if let Some(name) = &m.name {
+                name.parse::<da::MemberName>()
+                    .map_err(|e| format!("{entry}: name {name:?}: {e}"))?;
+            }
+            if let Some(workspace) = &m.workspace {
+                workspace
+                    .parse::<da::WorkspaceId>()
+                    .map_err(|e| format!("{entry}: workspace {workspace:?}: {e}"))?;
+            }
             if let Some(who) = &m.user {
                 if who.trim().is_empty() {
                     return Err(format!("{entry}: `user` is empty"));
+                }
+                // IAM user names are 1 to 64 characters.
+                if !is_user_id(who) && who.chars().count() > 64 {
+                    return Err(format!(
+                        "{entry}: user {who:?} is neither a user ID (32 hexadecimal characters) nor an IAM user name (at most 64 characters)"
+                    ));
                 }
                 push(user(who, format!("{entry} (user {who:?})")), &mut out)?;
             } else if let Some(group) = &m.group {
@@ -387,6 +403,8 @@ impl MembersFile {
                     (None, Some(id)) => ("WORKSPACE_ROLE", id),
                     (None, None) => unreachable_entry(&entry)?,
                 };
+                id.parse::<da::MemberId>()
+                    .map_err(|e| format!("{entry}: {id:?}: {e}"))?;
                 if !is_id(id) && member_type == "USER_GROUP" {
                     return Err(format!(
                         "{entry}: user group ID {id:?} is not 32 letters and digits"
