@@ -32,11 +32,11 @@ pub async fn run(cli: Cli) -> Result<u8, String> {
                 .iter()
                 .map(|t| file.expand(t).map_or(0, |m| m.len()))
                 .sum();
-            println!(
-                "{}: valid: {} targets, {members} members after group expansion",
+            emit(&format!(
+                "{}: valid: {} targets, {members} members after group expansion\n",
                 a.file.display(),
                 file.targets.len()
-            );
+            ))?;
             Ok(exit::OK)
         }
         Command::Completions(a) => {
@@ -47,6 +47,23 @@ pub async fn run(cli: Cli) -> Result<u8, String> {
         Command::Plan(a) => plan(a, &cli.global).await,
         Command::Apply(a) => apply(a, &cli.global).await,
         Command::Export(a) => export(a, &cli.global).await,
+    }
+}
+
+/// Writes `text` to standard output.
+fn emit(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .or_else(broken_pipe)
+}
+
+/// A reader that went away (`| head`) is not an error, as in ripgrep.
+fn broken_pipe(e: std::io::Error) -> Result<(), String> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(format!("cannot write to standard output: {e}"))
     }
 }
 
@@ -243,7 +260,7 @@ async fn plan(a: PlanArgs, global: &Global) -> Result<u8, String> {
         p.session.is_fake(),
         planned.into_iter().map(|(_, r, _)| r).collect(),
     );
-    report.print(global.output).map_err(|e| e.to_string())?;
+    report.print(global.output).or_else(broken_pipe)?;
     Ok(if errors {
         exit::FAILURE
     } else if drift && a.detailed_exitcode {
@@ -294,7 +311,7 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
             p.session.is_fake(),
             planned.into_iter().map(|(_, r, _)| r).collect(),
         );
-        report.print(global.output).map_err(|e| e.to_string())?;
+        report.print(global.output).or_else(broken_pipe)?;
         eprintln!("hwc-members: nothing applied: some targets could not be planned");
         return Ok(exit::FAILURE);
     }
@@ -307,7 +324,7 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
                 planned.iter().map(|(_, r, _)| r.clone()).collect(),
             )
             .print(Output::Human)
-            .map_err(|e| e.to_string())?;
+            .or_else(broken_pipe)?;
         }
         if !confirmed() {
             eprintln!(
@@ -375,7 +392,7 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
         p.session.is_fake(),
         planned.into_iter().map(|(_, r, _)| r).collect(),
     );
-    report.print(global.output).map_err(|e| e.to_string())?;
+    report.print(global.output).or_else(broken_pipe)?;
     Ok(if ok { exit::OK } else { exit::FAILURE })
 }
 
@@ -463,7 +480,7 @@ async fn export(a: ExportArgs, global: &Global) -> Result<u8, String> {
         Some(out) => {
             std::fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?
         }
-        None => print!("{text}"),
+        None => emit(&text)?,
     }
     Ok(exit::OK)
 }
