@@ -113,8 +113,13 @@ async fn prepare(
             seed_fake(&session, seed).await?;
         }
         let endpoints = session.fake_endpoints();
+        let why = if global.fake || global.fake_state.is_some() {
+            ""
+        } else {
+            "no credentials found (environment, ~/.huaweicloud/credentials): "
+        };
         eprintln!(
-            "hwc-members: running against the embedded fake ({}); it forgets everything when the run ends",
+            "hwc-members: {why}running against the embedded fake ({}); it forgets everything when the run ends",
             endpoints
                 .iter()
                 .map(|(l, e)| format!("{l} at {e}"))
