@@ -570,3 +570,17 @@ fn a_saved_plan_is_refused_for_a_target_that_moved_region() {
             "holds no plan for shop in cn-south-1",
         ));
 }
+
+#[test]
+fn rate_paces_every_request_of_the_run() {
+    // Seeding, name lookups in two regions and two listings: well over 9 requests, so at 4 a
+    // second the run takes at least 2 seconds.
+    let started = std::time::Instant::now();
+    members(&["--rate", "4", "plan", &file()]).assert().code(0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    members(&["--rate", "0", "plan", &file()]).assert().code(64);
+}
