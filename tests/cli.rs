@@ -584,3 +584,54 @@ fn rate_paces_every_request_of_the_run() {
     );
     members(&["--rate", "0", "plan", &file()]).assert().code(64);
 }
+
+/// `apply` on a terminal (a pseudo-terminal from util-linux `script`) answered `answer`; `None`
+/// where `script` is missing.
+fn on_a_terminal(answer: &str) -> Option<(i32, String)> {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("no `script` here: the terminal prompt is not tested");
+        return None;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("hwc-members");
+    let line = format!(
+        "env -i HOME=/tmp NO_COLOR=1 {} --fake-state {} apply --allow-large-removals {}",
+        bin.display(),
+        fixture("state.yaml").display(),
+        file()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .write_stdin(answer.to_owned())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_applies() {
+    let Some((code, text)) = on_a_terminal("y\n") else {
+        return;
+    };
+    assert!(text.contains("Apply these changes?"), "{text}");
+    assert!(text.contains("2 targets: 2 applied"), "{text}");
+    assert_eq!(code, 0, "{text}");
+    for answer in ["n\n", "maybe\n", ""] {
+        let Some((code, text)) = on_a_terminal(answer) else {
+            return;
+        };
+        assert!(text.contains("Apply these changes?"), "{text}");
+        assert!(
+            text.contains("not applied: no confirmation"),
+            "{answer:?}: {text}"
+        );
+        assert_eq!(code, 1, "{answer:?}: {text}");
+    }
+}
