@@ -485,7 +485,7 @@ fn apply_markdown_counts_per_target_then_what_was_done() {
 }
 
 #[test]
-fn colour_only_when_forced_and_never_with_no_color() {
+fn colour_when_forced_or_asked_and_never_with_no_color_or_never() {
     let mut cmd = members(&["plan", &file()]);
     cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
     let text = stdout(&mut cmd, 0);
@@ -493,6 +493,13 @@ fn colour_only_when_forced_and_never_with_no_color() {
     assert!(text.contains("\u{1b}[31m- USER leaver"), "{text:?}");
     let mut cmd = members(&["plan", &file()]);
     cmd.env("CLICOLOR_FORCE", "1");
+    let text = stdout(&mut cmd, 0);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    // --color wins over the environment both ways.
+    let text = stdout(&mut members(&["plan", "--color", "always", &file()]), 0);
+    assert!(text.contains("\u{1b}[31m- USER leaver"), "{text:?}");
+    let mut cmd = members(&["plan", "--color", "never", &file()]);
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
     let text = stdout(&mut cmd, 0);
     assert!(!text.contains('\u{1b}'), "{text:?}");
 }

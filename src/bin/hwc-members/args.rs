@@ -68,6 +68,10 @@ pub struct Global {
     /// request IDs, for audit logs) or `markdown` (a pull-request comment).
     #[arg(long, short, value_enum, global = true, default_value_t = Output::Human)]
     pub output: Output,
+    /// When to colour the human diff: `auto` (on a terminal, unless NO_COLOR is set), `always`
+    /// or `never`.
+    #[arg(long, value_enum, global = true, default_value_t = Colour::Auto, value_name = "WHEN")]
+    pub color: Colour,
     /// Run against the embedded fake, even when credentials are found.
     #[arg(long, global = true)]
     pub fake: bool,
@@ -79,6 +83,29 @@ pub struct Global {
     /// Most requests per second to the services, shared by every target.
     #[arg(long, global = true, value_name = "PER_SECOND", value_parser = rate)]
     pub rate: Option<f64>,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Colour {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always, even into a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl Colour {
+    /// Makes it the choice of every anstream writer of the run.
+    pub fn apply(self) {
+        let choice = match self {
+            Colour::Auto => anstream::ColorChoice::Auto,
+            Colour::Always => anstream::ColorChoice::Always,
+            Colour::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
 }
 
 /// Output formats.

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    cli.global.color.apply();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
