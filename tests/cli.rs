@@ -421,9 +421,10 @@ fn without_credentials_it_runs_against_the_fake_and_says_so() {
         .env("HOME", "/nonexistent")
         .args([
             "plan",
-            &fixture("../../examples/members.example.yaml")
-                .display()
-                .to_string(),
+            &write(
+                "ids.yaml",
+                "targets:\n  - project: 526cefde62004de2b62b5e8dd2c2b3af\n    members: [{user: 665b542eb4c14b53a15ead449f28b0ba, role: viewer}]\n",
+            ),
         ])
         .assert()
         .code(0)
@@ -547,17 +548,27 @@ fn the_example_files_in_help_and_readme_are_valid() {
             .code(0)
             .stdout(predicate::str::contains("valid: 2 targets"));
     }
+    // README's try-it command, with the example files.
+    let example = |name: &str| {
+        fixture(&format!("../../examples/{name}"))
+            .display()
+            .to_string()
+    };
     Command::cargo_bin("hwc-members")
         .unwrap()
         .env_clear()
         .args([
-            "validate",
-            &fixture("../../examples/members.example.yaml")
-                .display()
-                .to_string(),
+            "--fake-state",
+            &example("members.fake-state.yaml"),
+            "plan",
+            "--detailed-exitcode",
         ])
+        .arg(example("members.example.yaml"))
         .assert()
-        .code(0);
+        .code(2)
+        .stdout(predicate::str::contains(
+            "~ 665b542eb4c14b53a15ead449f28b0ba viewer -> developer",
+        ));
 }
 
 #[test]
