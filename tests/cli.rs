@@ -653,3 +653,37 @@ fn on_a_terminal_apply_asks_and_only_yes_applies() {
         assert_eq!(code, 1, "{answer:?}: {text}");
     }
 }
+
+#[test]
+fn against_the_fake_its_caller_is_the_identity_that_must_not_be_removed() {
+    let me = huaweicloud_openapi::fake::CALLER_USER_ID;
+    let target = "targets:\n  - permission_set: fea96c90024711b8bf8d6886407b814b\n    region: cn-north-4\n    workspace: dd97167b873d4a79b2aad54d4370a3bc\n";
+    let state = write(
+        "caller-state.yaml",
+        &format!(
+            "{target}    members: [{{user: {me}}}, {{user: b43927a45a514e93ba70524b28923500}}]\n"
+        ),
+    );
+    let file = write(
+        "caller.yaml",
+        &format!(
+            "{target}    prune: true\n    members: [{{user: b43927a45a514e93ba70524b28923500}}]\n"
+        ),
+    );
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::cargo_bin("hwc-members").unwrap();
+        cmd.env_clear()
+            .args(["--fake-state", &state, "apply", "--yes"])
+            .args(extra)
+            .arg(&file);
+        cmd
+    };
+    let text = stdout(&mut run(&[]), 1);
+    assert!(
+        text.contains(&format!(
+            "the plan removes {me}, the identity running this apply"
+        )),
+        "{text}"
+    );
+    stdout(&mut run(&["--allow-removing-self"]), 0);
+}
