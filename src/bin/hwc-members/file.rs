@@ -401,7 +401,7 @@ impl MembersFile {
                 let (member_type, id) = match (&m.user_group, &m.workspace_role) {
                     (Some(id), _) => ("USER_GROUP", id),
                     (None, Some(id)) => ("WORKSPACE_ROLE", id),
-                    (None, None) => unreachable_entry(&entry)?,
+                    (None, None) => return Err(format!("{entry}: no member given")),
                 };
                 id.parse::<da::MemberId>()
                     .map_err(|e| format!("{entry}: {id:?}: {e}"))?;
@@ -428,12 +428,6 @@ impl MembersFile {
         }
         Ok(out)
     }
-}
-
-/// Counted above: exactly one field is set, so this is never reached; an error rather than a
-/// panic all the same.
-fn unreachable_entry(entry: &str) -> Result<(&'static str, &String), String> {
-    Err(format!("{entry}: no member given"))
 }
 
 /// One member a target should have, as the file says it (before names are resolved).
