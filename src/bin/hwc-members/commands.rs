@@ -158,7 +158,12 @@ async fn seed_fake(session: &Session, seed: &MembersFile) -> Result<(), String> 
             .map_err(|(e, _)| format!("{label}: {e}"))?;
         let result = engine::apply(&clients, &plan, &options, &|_| {}).await;
         if !result.is_ok() {
-            return Err(format!("{label}: seeding failed: {result:?}"));
+            let why = result
+                .refused
+                .or(result.error)
+                .or_else(|| result.failed.first().map(|f| f.error.clone()))
+                .unwrap_or_default();
+            return Err(format!("{label}: seeding the fake failed: {why}"));
         }
     }
     Ok(())
