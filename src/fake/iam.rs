@@ -41,6 +41,8 @@ pub(super) struct IamState {
     /// Temporary access keys issued here or by the metadata service: AK -> expiry.
     pub(super) keys: HashMap<String, SystemTime>,
     projects: Vec<(String, String)>,
+    /// IAM users: name -> user ID (several with one name make a name lookup ambiguous).
+    users: Vec<(String, String)>,
     token_requests: usize,
     project_requests: usize,
     failing_token_requests: usize,
@@ -59,6 +61,7 @@ impl FakeIam {
             tokens: HashMap::new(),
             keys: HashMap::new(),
             projects: vec![(IAM_REGION.into(), super::PROJECT_ID.into())],
+            users: Vec::new(),
             token_requests: 0,
             project_requests: 0,
             failing_token_requests: 0,
@@ -122,6 +125,12 @@ impl FakeIam {
         self.lock().projects.push((name.into(), id.into()));
     }
 
+    /// Adds an IAM user that `GET /v3/users?name=` finds (several with one name make the name
+    /// ambiguous, which the real IAM never answers but callers must still refuse).
+    pub fn add_user(&self, name: &str, id: &str) {
+        self.lock().users.push((name.into(), id.into()));
+    }
+
     /// Project listing answers 403 while set.
     pub fn forbid_project_listing(&self, forbid: bool) {
         self.lock().forbid_projects = forbid;
@@ -154,6 +163,7 @@ pub(super) fn router(iam: FakeIam) -> Router {
     Router::new()
         .route("/v3/auth/tokens", post(create_token))
         .route("/v3/projects", get(list_projects))
+        .route("/v3/users", get(list_users))
         .route("/v3.0/OS-CREDENTIAL/securitytokens", post(temporary_key))
         .with_state(iam)
 }
@@ -315,6 +325,30 @@ async fn list_projects(
         })
         .collect();
     let answer = json!({"links": {"next": null, "previous": null, "self": "http://fake/v3/projects"}, "projects": projects});
+    with_trace((StatusCode::OK, Json(answer)).into_response(), id)
+}
+
+async fn list_users(
+    State(iam): State<FakeIam>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = iam.lock();
+    let id = s.next_id();
+    if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {
+        let message = "The request you have made requires authentication.";
+        return with_trace(keystone_error(StatusCode::UNAUTHORIZED, message), id);
+    }
+    let users: Vec<Value> = s
+        .users
+        .iter()
+        .filter(|(name, _)| query.get("name").is_none_or(|n| n == name))
+        .map(|(name, uid)| {
+            json!({"domain_id": "d78cbac186b744899480f25bd022f468", "enabled": true,
+                   "id": uid, "name": name, "password_expires_at": null})
+        })
+        .collect();
+    let answer = json!({"links": {"next": null, "previous": null, "self": "http://fake/v3/users"}, "users": users});
     with_trace((StatusCode::OK, Json(answer)).into_response(), id)
 }
 
