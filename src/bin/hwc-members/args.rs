@@ -30,7 +30,8 @@ The members file (YAML or TOML):
       region: ap-southeast-1
       members: [{user: bob, role: project_manager}, {group: engineers, role: developer}]
 A user is an IAM user ID (32 hexadecimal characters) or a name, looked up with IAM once per run.
-Roles: project_manager, developer, test_manager, tester, participant, viewer, operations_manager.
+Roles: project_manager, developer, test_manager, tester, participant, viewer, operations_manager,
+product_manager, system_engineer (or their numbers, 3 to 11).
 
 Exit codes:
   0   in sync, applied, exported or valid
