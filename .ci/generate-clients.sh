@@ -4,7 +4,7 @@
 #   2. openapi-generator generates python, typescript-fetch, go and java clients from both specs
 #      with spec validation on (no --skip-validate-spec) and prints no warning about the specs;
 #   3. openapi-python-client generates a client from both specs with --fail-on-warning;
-#   4. the generated Python clients run the four operations against the embedded fake server.
+#   4. the generated Python clients run the documents' four operations against the embedded fake server.
 # Everything is written under target/generated-clients (git-ignored), wiped on each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

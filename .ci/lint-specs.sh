@@ -4,6 +4,9 @@
 #   2. spectral, every rule of spectral:oas (.spectral.yaml), failing at severity warn.
 #   3. redocly, recommended-strict (redocly.yaml): the recommended rules with warnings as errors;
 #      the config file itself is linted as an error too.
+#   4. .ci/check-doc-examples.py: every example of the API documents (tests/fixtures/api-docs, and
+#      ../shared/api-docs or $HUAWEICLOUD_API_DOCS when present) and every example in the specs
+#      validates against the specs with openapi-schema-validator's OAS30Validator.
 # Rules turned off, each with its reason, are only in .spectral.yaml and redocly.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +27,7 @@ echo "--- redocly $(redocly --version 2>/dev/null | tail -n1)"
 redocly lint --config redocly.yaml --lint-config error --max-problems 200 "${specs[@]}" 2>&1 \
   | { grep -v '[║╔╚]' || true; }
 
-echo "lint-specs: ${#specs[@]} specs passed openapi-spec-validator, spectral and redocly"
+echo "--- document examples (openapi-schema-validator $(pip show openapi-schema-validator 2>/dev/null | sed -n 's/^Version: //p'))"
+python .ci/check-doc-examples.py
+
+echo "lint-specs: ${#specs[@]} specs passed openapi-spec-validator, spectral, redocly and the document examples"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves real traffic conforms to the specs:
-# 1. the quickstart (the crate's client, all four operations plus pagination) runs through
+# 1. the quickstart (the crate's client, the documents' four operations plus pagination) runs through
 #    `prism proxy --errors` in front of the fake server; any Prism "Violation" fails;
 #    a deliberately bad request first proves the check can fail;
 # 2. schemathesis fuzzes both specs against the fake with the conformance checks.

@@ -50,6 +50,12 @@ pub fn service(spec: &OpenAPI, client: &'static str) -> Result<Service, String> 
 /// A parameter as the glue needs it.
 pub struct Param {
     pub name: String,
+    /// `path`, `query` or `header`.
+    pub location: &'static str,
+    /// The spec's `maxLength` of a string parameter.
+    pub max_length: Option<usize>,
+    /// A string parameter (its builder setter takes a `&str`).
+    pub string: bool,
     pub required: bool,
     pub example: Option<Value>,
     /// The Rust literal suffix an integer example needs (`u32` for a `NonZeroU32`, ...).
@@ -165,8 +171,15 @@ fn read_operation(
                 query_bounds.push((data.name.clone(), minimum, maximum));
             }
         }
+        let (max_length, string) = match &resolved.schema_kind {
+            SchemaKind::Type(Type::String(text)) => (text.max_length, true),
+            _ => (None, false),
+        };
         params.push(Param {
             name: data.name.clone(),
+            location,
+            max_length,
+            string,
             required: data.required,
             example: data
                 .example
@@ -176,6 +189,8 @@ fn read_operation(
             integer,
         });
     }
+
+    check_template(path, &params)?;
 
     let mut body_arrays = Vec::new();
     let mut body = None;
@@ -233,6 +248,41 @@ fn read_operation(
         body,
         pagination,
     })
+}
+
+/// The request check compares a request's path with its template segment by segment, so every
+/// segment must be a literal or one whole `{placeholder}` naming a path parameter, and every path
+/// parameter must have its placeholder.
+fn check_template(path: &str, params: &[Param]) -> Result<(), String> {
+    let mut placeholders = Vec::new();
+    for segment in path.split('/').skip(1) {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) if !name.contains(['{', '}']) => placeholders.push(name),
+            _ if segment.contains(['{', '}']) => {
+                return Err(format!(
+                    "path segment {segment:?} must be a literal or one whole {{placeholder}}"
+                ));
+            }
+            _ if segment.is_empty() || segment == "." || segment == ".." => {
+                return Err(format!("path segment {segment:?} is empty or a dot"));
+            }
+            _ => {}
+        }
+    }
+    for name in &placeholders {
+        if !params
+            .iter()
+            .any(|p| p.location == "path" && p.name == *name)
+        {
+            return Err(format!("{{{name}}} is not a path parameter"));
+        }
+    }
+    for p in params.iter().filter(|p| p.location == "path") {
+        if !placeholders.contains(&p.name.as_str()) {
+            return Err(format!("path parameter {} has no placeholder", p.name));
+        }
+    }
+    Ok(())
 }
 
 fn first_example<'a>(
@@ -577,11 +627,27 @@ fn operation_table(ops: &[OperationGlue]) -> String {
                 format!("crate::operation::ArrayBound {{ pointer: {p:?}, min_items: {min:?}, max_items: {max:?} }}")
             })
             .collect();
+        let params: Vec<String> = op
+            .params
+            .iter()
+            .map(|p| {
+                let location = match p.location {
+                    "path" => "Path",
+                    "query" => "Query",
+                    _ => "Header",
+                };
+                format!(
+                    "crate::operation::ParamSpec {{ name: {:?}, location: crate::operation::ParamLocation::{location}, max_length: {:?} }}",
+                    p.name,
+                    p.max_length.map(|m| m as u64),
+                )
+            })
+            .collect();
         let _ = writeln!(
             code,
             "    crate::operation::OperationSpec {{ id: {:?}, name: {:?}, method: {:?}, path: {:?}, \
              no_content: {}, success_fields: &{:?}, query_bounds: &[{}], body_arrays: &[{}], \
-             offset_multiple_of_limit: {} }},",
+             offset_multiple_of_limit: {}, params: &[{}] }},",
             op.id,
             op.name,
             op.method,
@@ -591,6 +657,7 @@ fn operation_table(ops: &[OperationGlue]) -> String {
             query_bounds.join(", "),
             body_arrays.join(", "),
             op.pagination.as_ref().is_some_and(|p| p.offset_multiple_of_limit),
+            params.join(", "),
         );
     }
     code.push_str("];\n\n");
@@ -721,33 +788,53 @@ fn example_calls(service: &Service, ops: &[OperationGlue]) -> String {
         "pub static EXAMPLE_CALLS: &[(&str, crate::operation::ExampleCall<{}>)] = &[",
         service.client
     );
+    let mut table_with = String::from(
+        "/// The calls of `EXAMPLE_CALLS`, with values of string parameters and the body replaced,\n\
+         /// for table-driven tests of what the client refuses.\n\
+         #[cfg(feature = \"spec-examples\")]\n#[doc(hidden)]\n",
+    );
+    let _ = writeln!(
+        table_with,
+        "pub static EXAMPLE_CALLS_WITH: &[(&str, crate::operation::ExampleCallWith<{}>)] = &[",
+        service.client
+    );
     let mut functions = String::new();
     for op in ops {
         let mut body = format!("        let builder = client.{}();\n", op.id);
         let mut complete = true;
         for param in &op.params {
+            let setter = rust_ident(&param.name.to_snake_case());
             let literal = param
                 .example
                 .as_ref()
                 .and_then(|v| example_literal(param, v));
             let filled_by_client = service.defaults.iter().any(|(name, _)| *name == param.name);
-            match literal {
-                Some(literal) => {
-                    let _ = writeln!(
-                        body,
-                        "        let builder = builder.{}({literal});",
-                        rust_ident(&param.name.to_snake_case())
-                    );
+            let otherwise = match &literal {
+                Some(literal) => format!("builder.{setter}({literal})"),
+                None if param.required && !filled_by_client => {
+                    complete = false;
+                    "builder".to_owned()
                 }
-                None if param.required && !filled_by_client => complete = false,
-                None => {}
+                None => "builder".to_owned(),
+            };
+            if param.string {
+                let _ = writeln!(
+                    body,
+                    "        let builder = match overrides.param({name:?}) {{ Some(value) => builder.{setter}(value), None => {otherwise} }};",
+                    name = param.name,
+                );
+            } else {
+                let _ = writeln!(body, "        let builder = {otherwise};");
             }
         }
         match &op.body {
             Some((ty, Some(example))) => {
                 let _ = write!(
                     body,
-                    "        let body: types::{ty} = ::serde_json::from_str({json:?}).map_err(|e| crate::Error::InvalidRequest(format!(\"the spec's example body: {{e}}\")))?;\n        \
+                    "        let body: types::{ty} = match overrides.body {{\n            \
+                     Some(body) => ::serde_json::from_value(body),\n            \
+                     None => ::serde_json::from_str({json:?}),\n        }}\n        \
+                     .map_err(|e| crate::Error::InvalidRequest(format!(\"the example body: {{e}}\")))?;\n        \
                      let builder = builder.body(body);\n",
                     json = example.to_string(),
                 );
@@ -767,12 +854,16 @@ fn example_calls(service: &Service, ops: &[OperationGlue]) -> String {
         };
         let _ = write!(
             functions,
-            "#[cfg(feature = \"spec-examples\")]\nfn {function}(client: &{client}) -> crate::operation::ExampleFuture<'_> {{\n    \
-             Box::pin(async move {{\n{body}{answer}\n    }})\n}}\n\n",
+            "#[cfg(feature = \"spec-examples\")]\nfn {function}_with(client: &{client}, overrides: crate::operation::Overrides) -> crate::operation::ExampleFuture<'_> {{\n    \
+             Box::pin(async move {{\n        let _ = &overrides;\n{body}{answer}\n    }})\n}}\n\n\
+             #[cfg(feature = \"spec-examples\")]\nfn {function}(client: &{client}) -> crate::operation::ExampleFuture<'_> {{\n    \
+             {function}_with(client, crate::operation::Overrides::default())\n}}\n\n",
             client = service.client,
         );
         let _ = writeln!(table, "    ({:?}, {function}),", op.name);
+        let _ = writeln!(table_with, "    ({:?}, {function}_with),", op.name);
     }
     table.push_str("];\n\n");
-    functions + &table
+    table_with.push_str("];\n\n");
+    functions + &table + &table_with
 }

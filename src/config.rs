@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::{
     auth::{Credentials, DefaultChain, ProvideCredentials, SharedProjectResolver, SharedProvider},
     endpoint::{self, Service},
-    retry::RetryPolicy,
+    ratelimit::RateLimiter,
+    retry::{RetryBudget, RetryPolicy},
     transport::{Settings, Transport},
     Error,
 };
@@ -36,6 +37,8 @@ pub struct ClientBuilder<S> {
     /// Set by a service whose paths need an IAM project ID that was not configured.
     pub(crate) project_resolver: Option<SharedProjectResolver>,
     retry: RetryPolicy,
+    retry_budget: Option<RetryBudget>,
+    rate_limiter: Option<RateLimiter>,
     connect_timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
@@ -56,6 +59,8 @@ impl<S: Default> Default for ClientBuilder<S> {
             iam_endpoint: None,
             project_resolver: None,
             retry: RetryPolicy::default(),
+            retry_budget: Some(RetryBudget::default()),
+            rate_limiter: None,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
             total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
@@ -119,6 +124,22 @@ impl<S> ClientBuilder<S> {
     /// The retry policy; [`RetryPolicy::disabled`] turns retries off.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// The retry budget every clone of the client draws on (default: a
+    /// [`RetryBudget::default`] of its own); pass the same budget to several clients to share
+    /// it, or `None` to let every call retry as its policy allows whatever the others see.
+    pub fn retry_budget(mut self, budget: Option<RetryBudget>) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// Paces every attempt (retries, listing pages and reconcile batches included) through
+    /// `limiter`, shared by every clone of the client and by any other client given a clone of
+    /// the same limiter. Default: no pacing; throttled calls are still retried.
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.rate_limiter = Some(limiter);
         self
     }
 
@@ -209,9 +230,7 @@ impl<S> ClientBuilder<S> {
         let http = match self.http_client.take() {
             Some(c) => c,
             None => {
-                // Never follow redirects: reqwest's default would re-send X-Auth-Token and
-                // X-Security-Token to any host a `Location` names.
-                let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                let mut b = crate::tls::http_client_builder();
                 if let Some(t) = self.connect_timeout {
                     b = b.connect_timeout(t);
                 }
@@ -230,6 +249,8 @@ impl<S> ClientBuilder<S> {
             project: self.project_resolver.take(),
             endpoint,
             retry: self.retry.clone(),
+            retry_budget: self.retry_budget.clone(),
+            rate_limiter: self.rate_limiter.clone(),
             attempt_timeout: self.attempt_timeout,
             total_timeout: self.total_timeout,
             max_response_bytes: self.max_response_bytes,

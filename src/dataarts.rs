@@ -47,7 +47,7 @@ impl ClientBuilder<DataArts> {
     /// Checks the configuration and builds the client. Without a project ID (here or on fixed
     /// credentials), the client finds it at its first request: from a token scoped to a
     /// project, else through IAM (`GET /v3/projects?name=<region>`, see
-    /// [`crate::iam::ProjectIdLookup`]), once per access key and region.
+    /// [`crate::iam::ProjectIdLookup`]), once per identity (access key, or the token's owner) and region.
     pub fn build(mut self) -> Result<DataArtsClient, crate::Error> {
         let project = self
             .service

@@ -4,7 +4,7 @@
 //! message) plus the raw body, because gateways answer in three different JSON shapes and
 //! sometimes not in JSON at all.
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -24,6 +24,20 @@ pub enum Error {
     /// header, a request for another origin than the configured endpoint). Nothing was sent.
     #[error("cannot authenticate the request: {0}")]
     Credentials(String),
+    /// The call could not get credentials (or its IAM project ID) in time: the provider's fetch
+    /// (an IAM token, the instance metadata service, the project-ID lookup) failed, or the call's
+    /// total timeout ran out while waiting for it. Nothing was sent to the service, so this tells
+    /// an IAM or metadata outage from a failure of the service itself. `source` is what the
+    /// fetch ran into (IAM's error answer, a timeout, a broken connection, ...); it is shared by
+    /// every call that waited for the same fetch, and by the calls that came during the short
+    /// pause after it failed. [`Error::status`], [`Error::request_id`] and
+    /// [`Error::is_retryable`] answer for that source (IAM's status and request ID).
+    #[error("cannot get credentials: {}", cause_chain(&**.source))]
+    CredentialsUnavailable {
+        /// Why the fetch failed.
+        #[source]
+        source: Arc<Error>,
+    },
     /// No credentials were configured, and none of the default chain's sources (environment,
     /// profile file, instance metadata) yielded any. Each entry says what was tried and why it
     /// gave nothing. To send requests without authentication, say so on the builder.
@@ -90,6 +104,15 @@ pub enum Error {
         offset: u64,
         /// `X-Request-Id` of that page's response, when known.
         request_id: Option<String>,
+    },
+    /// The call's last attempt failed with `last`, and a retry was due, but the client's retry
+    /// budget ([`crate::retry::RetryBudget`]) is spent: many calls of this client failed
+    /// recently, so this one stopped retrying instead of adding to the load. `status()`,
+    /// `request_id()` and the `is_*` helpers answer for `last`.
+    #[error("retry budget exhausted (many calls of this client are failing); last error: {last}")]
+    RetryBudgetExhausted {
+        /// The error of the last attempt.
+        last: Box<Error>,
     },
     /// The service answered with a success status, but the body is not what the API describes.
     #[error("cannot decode the {status} response{}: {message}", request_id_suffix(.request_id))]
@@ -163,9 +186,11 @@ impl Error {
     /// HTTP status of the response that caused the error, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
+            Error::RetryBudgetExhausted { last } => last.status(),
             Error::Service(e) => Some(e.status),
             Error::Decode { status, .. } | Error::Redirect { status, .. } => Some(*status),
             Error::Transport { status, .. } | Error::Timeout { status, .. } => *status,
+            Error::CredentialsUnavailable { source } => source.status(),
             _ => None,
         }
     }
@@ -173,12 +198,14 @@ impl Error {
     /// `X-Request-Id` of the response that caused the error: quote it to Huawei Cloud support.
     pub fn request_id(&self) -> Option<&str> {
         match self {
+            Error::RetryBudgetExhausted { last } => last.request_id(),
             Error::Service(e) => e.request_id.as_deref(),
             Error::Decode { request_id, .. }
             | Error::Redirect { request_id, .. }
             | Error::Transport { request_id, .. }
             | Error::Timeout { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
+            Error::CredentialsUnavailable { source } => source.request_id(),
             _ => None,
         }
     }
@@ -187,6 +214,7 @@ impl Error {
     pub fn as_service(&self) -> Option<&ServiceError> {
         match self {
             Error::Service(e) => Some(e),
+            Error::RetryBudgetExhausted { last } => last.as_service(),
             _ => None,
         }
     }
@@ -198,7 +226,51 @@ impl Error {
         match self {
             Error::Service(e) => e.is_retryable(),
             Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::RetryBudgetExhausted { .. } => true,
+            Error::CredentialsUnavailable { source } => source.is_retryable(),
             _ => false,
+        }
+    }
+
+    /// True when the service (or its API gateway) throttled the call: 429, or a throttling
+    /// error code such as `APIGW.0308` in any of the error shapes. Slow down: see
+    /// [`crate::ratelimit::RateLimiter`].
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            Error::CredentialsUnavailable { source } => source.is_throttling(),
+            _ => self.as_service().is_some_and(ServiceError::is_throttling),
+        }
+    }
+
+    /// True when the service says the resource does not exist (404).
+    pub fn is_not_found(&self) -> bool {
+        self.as_service().is_some_and(ServiceError::is_not_found)
+    }
+
+    /// True when the credentials were refused or may not do this: 401, 403, or one of the API
+    /// gateway's authentication codes (`APIGW.0301` to `APIGW.0307`); also when IAM refused to
+    /// tell the project ID.
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Error::ProjectId(ProjectIdError::Forbidden { .. }) => true,
+            Error::CredentialsUnavailable { source } => source.is_auth(),
+            _ => self.as_service().is_some_and(ServiceError::is_auth),
+        }
+    }
+
+    /// `error` as a failure to get credentials: wrapped in [`Error::CredentialsUnavailable`]
+    /// unless it already says it is about credentials (that variant, or
+    /// [`Error::NoCredentials`]). A lookup's answer ([`Error::ProjectId`]) is kept as it is.
+    pub(crate) fn credentials_unavailable(error: Arc<Error>) -> Error {
+        match &*error {
+            Error::CredentialsUnavailable { source } => Error::CredentialsUnavailable {
+                source: source.clone(),
+            },
+            Error::NoCredentials { tried } => Error::NoCredentials {
+                tried: tried.clone(),
+            },
+            Error::ProjectId(answer) => Error::ProjectId(answer.clone()),
+            _ => Error::CredentialsUnavailable { source: error },
         }
     }
 }
@@ -317,7 +389,34 @@ impl ServiceError {
 
     /// True when retrying later may succeed: throttling and temporary unavailability.
     pub fn is_retryable(&self) -> bool {
-        crate::retry::is_retryable_status(self.status)
+        crate::retry::is_retryable_status(self.status) || self.is_throttling()
+    }
+
+    /// True for throttling: 429, or a throttling error code whatever the status.
+    pub fn is_throttling(&self) -> bool {
+        crate::retry::is_throttling(self.status, self.error_code.as_deref())
+    }
+
+    /// True for 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+    }
+
+    /// True for 401, 403, or an API gateway authentication code.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) || self
+            .error_code
+            .as_deref()
+            .is_some_and(|c| crate::retry::AUTH_CODES.contains(&c))
+    }
+
+    /// The error code of a response body in any of Huawei Cloud's error shapes.
+    pub(crate) fn code_of(body: &[u8]) -> Option<String> {
+        let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+        code_and_message(&json).0
     }
 }
 
@@ -448,6 +547,42 @@ mod tests {
     }
 
     #[test]
+    fn classification_helpers_answer_across_shapes_and_wrapping() {
+        let service = |status: u16, body: &'static str| -> Error {
+            ServiceError::from_parts(
+                StatusCode::from_u16(status).unwrap(),
+                Some("r".into()),
+                Bytes::from_static(body.as_bytes()),
+            )
+            .into()
+        };
+        let throttled = service(
+            400,
+            r#"{"error":{"code":"APIGW.0308","message":"throttled"}}"#,
+        );
+        assert!(throttled.is_throttling() && throttled.is_retryable());
+        assert!(service(429, "<html>").is_throttling());
+        assert!(!service(400, r#"{"error_code":"DLS.1","error_msg":"x"}"#).is_throttling());
+        assert!(service(404, "").is_not_found());
+        assert!(!service(400, "").is_not_found());
+        assert!(service(403, "").is_auth());
+        assert!(service(400, r#"{"errorCode":"APIGW.0301","errorMsg":"bad token"}"#).is_auth());
+        assert!(!service(500, "").is_auth());
+        let wrapped = Error::RetryBudgetExhausted {
+            last: Box::new(throttled),
+        };
+        assert!(wrapped.is_throttling());
+        assert_eq!(wrapped.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(wrapped.request_id(), Some("r"));
+        assert!(wrapped.to_string().starts_with("retry budget exhausted"));
+        assert!(Error::ProjectId(ProjectIdError::Forbidden {
+            region: "r".into(),
+            trace_id: None
+        })
+        .is_auth());
+    }
+
+    #[test]
     fn display_names_status_code_message_and_request_id() {
         let e = ServiceError::from_parts(
             StatusCode::UNAUTHORIZED,
@@ -458,5 +593,38 @@ mod tests {
             e.to_string(),
             "the service answered 401 Unauthorized APIGW.0301: bad token (request id r1)"
         );
+    }
+
+    #[test]
+    fn credential_failures_say_so_once_and_answer_for_their_source() {
+        let iam = Arc::new(Error::from(ServiceError::from_parts(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("iam-rid".into()),
+            Bytes::from_static(br#"{"error":{"code":503,"message":"busy"}}"#),
+        )));
+        let e = Error::credentials_unavailable(iam.clone());
+        assert!(e.to_string().starts_with("cannot get credentials: "), "{e}");
+        assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(e.request_id(), Some("iam-rid"));
+        assert!(e.is_retryable());
+        assert!(std::error::Error::source(&e).is_some());
+        // Wrapping again does not nest; lookups' answers and "no credentials" stay as they are.
+        let again = Error::credentials_unavailable(Arc::new(e));
+        let Error::CredentialsUnavailable { source } = &again else {
+            panic!("{again:?}")
+        };
+        assert!(Arc::ptr_eq(source, &iam));
+        let answer = Error::ProjectId(ProjectIdError::NoRegion);
+        assert!(matches!(
+            Error::credentials_unavailable(Arc::new(answer)),
+            Error::ProjectId(ProjectIdError::NoRegion)
+        ));
+        let none = Error::NoCredentials {
+            tried: vec!["x".into()],
+        };
+        assert!(matches!(
+            Error::credentials_unavailable(Arc::new(none)),
+            Error::NoCredentials { .. }
+        ));
     }
 }

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+// docs.rs (see Cargo.toml) builds with `--cfg docsrs` on nightly: feature-gated items get a badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 mod call;
@@ -14,8 +16,10 @@ pub mod iam;
 pub mod operation;
 pub mod paginate;
 pub mod projectman;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod retry;
+pub mod tls;
 pub mod transport;
 
 pub use config::{

@@ -148,7 +148,7 @@ async fn a_failed_refresh_keeps_the_valid_token() {
 }
 
 #[tokio::test]
-async fn wrong_passwords_are_service_errors_without_the_password() {
+async fn wrong_passwords_are_credential_errors_without_the_password() {
     let fake = FakeServer::start().await.unwrap();
     let provider = PasswordTokenProvider::builder()
         .user(IAM_USER)
@@ -159,6 +159,15 @@ async fn wrong_passwords_are_service_errors_without_the_password() {
         .build()
         .unwrap();
     let err = list(&client(&fake, provider.clone())).await.unwrap_err();
+    // IAM refused the token, not the service: the variant says so, and keeps IAM's answer.
+    let Error::CredentialsUnavailable { source } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(source.as_service().is_some(), "{source:?}");
+    assert!(
+        err.to_string().starts_with("cannot get credentials"),
+        "{err}"
+    );
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     let printed = format!("{err} {err:?} {provider:?}");
     assert!(

@@ -123,7 +123,7 @@ fn requests_reject_what_the_documents_forbid() {
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0b!"}]}"#,
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba0"}]}"#,
         r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 2}]}"#,
-        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 10}]}"#,
+        r#"{"users": [{"user_id": "665b542eb4c14b53a15ead449f28b0ba", "role_id": 12}]}"#,
         r#"{"users": [{"role_id": 5}]}"#,
         r#"{}"#,
     ] {
@@ -132,10 +132,10 @@ fn requests_reject_what_the_documents_forbid() {
             "{bad}"
         );
     }
-    for role in [-1, 3, 4, 5, 6, 7, 8, 9] {
+    for role in [-1, 3, 4, 5, 6, 7, 8, 9, 10, 11] {
         assert!(pm::RoleId::try_from(role).is_ok(), "{role}");
     }
-    for role in [-2, 0, 1, 2, 10] {
+    for role in [-2, 0, 1, 2, 12] {
         assert!(pm::RoleId::try_from(role).is_err(), "{role}");
     }
     assert!("526cefde62004de2b62b5e8dd2c2b3af"
@@ -154,7 +154,7 @@ fn every_role_name_is_a_role_id_of_the_same_value() {
     let values: Vec<i64> = Role::ALL.iter().map(|r| r.value()).collect();
     assert_eq!(
         values,
-        [-1, 3, 4, 5, 6, 7, 8, 9],
+        [-1, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         "the spec's enum, in its order"
     );
     for role in Role::ALL {
@@ -165,4 +165,51 @@ fn every_role_name_is_a_role_id_of_the_same_value() {
     }
     assert_eq!(Role::from_value(2), None);
     assert_eq!(format!("{:?}", Role::from_value(4)), "Some(Developer)");
+    // The AddMemberV4 reference page's 10 and 11 have names.
+    assert_eq!(Role::from_value(10), Some(Role::ProductManager));
+    assert_eq!(Role::from_value(11), Some(Role::SystemEngineer));
+    assert_eq!(Role::from_value(12), None);
+}
+
+/// The member workspace the documents send as null keeps WorkspaceId's bounds when it is set,
+/// and the create page's untyped `data_connections` is read whatever its value.
+#[test]
+fn nullable_fields_keep_their_bounds_and_accept_any_documented_value() {
+    for value in [String::new(), "w".repeat(129)] {
+        assert!(value
+            .parse::<da::PermissionSetMemberCreateWorkspace>()
+            .is_err());
+        assert!(value
+            .parse::<da::CreatePermissionSetMemberRequestBodyWorkspace>()
+            .is_err());
+        assert!(value.parse::<da::WorkspaceId>().is_err());
+    }
+    let longest = "w".repeat(128);
+    assert!(longest
+        .parse::<da::PermissionSetMemberCreateWorkspace>()
+        .is_ok());
+    assert!(longest
+        .parse::<da::CreatePermissionSetMemberRequestBodyWorkspace>()
+        .is_ok());
+    let one: da::CreatePermissionSetMemberRequestBody = serde_json::from_str(
+        r#"{"member_id": "b43927a45a514e93ba70524b28923500", "workspace": null}"#,
+    )
+    .expect("the single add takes a null workspace too");
+    assert_eq!(one.workspace, None);
+    let sent = serde_json::to_value(&one).unwrap();
+    assert!(
+        sent.get("workspace").is_none(),
+        "an unset field is never sent: {sent}"
+    );
+
+    let created: da::PermissionSet = serde_json::from_str(
+        r#"{"id": "fea96c90024711b8bf8d6886407b814b", "data_connections": null}"#,
+    )
+    .unwrap();
+    assert_eq!(created.data_connections, None);
+    let with_value: da::PermissionSet = serde_json::from_str(
+        r#"{"data_connections": [{"dw_id": "88055a9005194bdfa4377714ca166369"}]}"#,
+    )
+    .unwrap();
+    assert!(with_value.data_connections.is_some_and(|v| v.is_array()));
 }

@@ -8,6 +8,7 @@ use openapiv3::{
 
 const DATAARTS: &str = include_str!("../openapi/dataarts-security.yaml");
 const PROJECTMAN: &str = include_str!("../openapi/projectman-v4.yaml");
+const IAM: &str = include_str!("../openapi/iam-v3.yaml");
 
 fn load(text: &str) -> OpenAPI {
     serde_norway::from_str(text).expect("a valid OpenAPI 3.0 document")
@@ -822,6 +823,115 @@ fn documented_body_constraints() {
             .flatten()
             .copied()
             .collect::<Vec<_>>(),
-        [-1, 3, 4, 5, 6, 7, 8, 9]
+        [-1, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     );
+}
+
+/// Every field the documents' examples give as `null` (the add-members request, the list-members
+/// and update answers, and the create reference page's answer) accepts `null`.
+#[test]
+fn fields_the_documents_give_as_null_are_nullable() {
+    let spec = load(DATAARTS);
+    for body in [
+        "PermissionSetMemberCreate",
+        "CreatePermissionSetMemberRequestBody",
+    ] {
+        let workspace = property(&spec, component(&spec, body), "workspace");
+        assert!(workspace.schema_data.nullable, "{body}.workspace");
+        // Inline, with WorkspaceId's bounds: `nullable` beside an `allOf` of the non-nullable
+        // WorkspaceId would not admit null (OAS 3.0.3: it applies within its own Schema Object).
+        let SchemaKind::Type(Type::String(s)) = &workspace.schema_kind else {
+            panic!("{body}.workspace is an inline string")
+        };
+        let SchemaKind::Type(Type::String(id)) = &component(&spec, "WorkspaceId").schema_kind
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (s.min_length, s.max_length),
+            (id.min_length, id.max_length),
+            "{body}.workspace has WorkspaceId's bounds"
+        );
+    }
+    let member = component(&spec, "PermissionSetMember");
+    for field in [
+        "cluster_id",
+        "cluster_name",
+        "cluster_type",
+        "deadline",
+        "workspace",
+    ] {
+        assert!(
+            property(&spec, member, field).schema_data.nullable,
+            "{field}"
+        );
+    }
+    let set = component(&spec, "PermissionSet");
+    // No source types it, so it is any value, null included (`nullable` needs a type).
+    assert!(matches!(
+        &property(&spec, set, "data_connections").schema_kind,
+        SchemaKind::Any(any) if any.typ.is_none()
+    ));
+    for field in [
+        "datasource_type",
+        "managed_cluster_id",
+        "managed_cluster_name",
+        "sync_msg",
+        "sync_time",
+    ] {
+        assert!(property(&spec, set, field).schema_data.nullable, "{field}");
+    }
+}
+
+/// Constraints stay only where a source gives them: RoleId has the AddMemberV4 page's 10 and 11;
+/// the temporary-key policy's `Version` is any string and its lists may be empty; the role
+/// update's user IDs keep the pattern its reference page gives.
+#[test]
+fn constraints_come_from_a_source() {
+    let spec = load(PROJECTMAN);
+    let role = component(&spec, "RoleId");
+    let names: Vec<&str> = role.schema_data.extensions["x-enum-varnames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(names[8..], ["PRODUCT_MANAGER", "SYSTEM_ENGINEER"]);
+    assert!(role.schema_data.extensions["x-source-notes"]
+        .as_str()
+        .unwrap()
+        .contains("AddMemberV4"));
+    let update = component(&spec, "UpdateMembersRoleV4RequestBody");
+    let user_ids = property(&spec, update, "user_ids");
+    assert_eq!(
+        describe(&spec, user_ids),
+        "array of pattern:^[A-Za-z0-9]{32}$"
+    );
+    assert!(user_ids.schema_data.extensions["x-source-notes"]
+        .as_str()
+        .unwrap()
+        .contains("UpdateMembesRoleV4 reference page"));
+
+    let spec = load(IAM);
+    let policy = component(&spec, "ServicePolicy");
+    assert_eq!(
+        describe(&spec, property(&spec, policy, "Version")),
+        "string"
+    );
+    let SchemaKind::Type(Type::Array(statements)) =
+        &property(&spec, policy, "Statement").schema_kind
+    else {
+        panic!()
+    };
+    assert_eq!(statements.min_items, None);
+    let statement = component(&spec, "ServiceStatement");
+    let SchemaKind::Type(Type::Array(actions)) = &property(&spec, statement, "Action").schema_kind
+    else {
+        panic!()
+    };
+    assert_eq!(actions.min_items, None);
+    let SchemaKind::Type(Type::Object(o)) = &policy.schema_kind else {
+        panic!()
+    };
+    assert_eq!(o.required, ["Version", "Statement"]);
 }

@@ -1,14 +1,18 @@
-//! Caching credentials that expire: refreshed before they do, one fetch at a time.
+//! Caching credentials that expire: refreshed before they do, one fetch at a time, its result
+//! (and a failure, for a short pause) shared by every caller.
 
 use std::{
     fmt,
     sync::{Arc, Mutex, MutexGuard},
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, SystemTime},
 };
 
 use futures::future::BoxFuture;
 
-use super::{Credentials, ProvideCredentials};
+use super::{
+    flight::{Outcome, SingleFlight},
+    Credentials, ProvideCredentials,
+};
 use crate::Error;
 
 /// Default time before expiry at which credentials are refreshed.
@@ -16,7 +20,8 @@ pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(10 * 60);
 /// Default upper bound of the random amount added to the margin, so that many processes started
 /// together do not all refresh at the same moment.
 pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(60);
-/// Default pause after a failed background refresh before the next one is tried.
+/// Default pause after a failed fetch: during it (give or take a fifth, at random) callers get
+/// that failure again instead of asking IAM or the metadata service again.
 pub const DEFAULT_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// Wraps a provider that fetches (an IAM token, the metadata service) and answers from a cache:
@@ -26,8 +31,16 @@ pub const DEFAULT_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 ///   while one background task fetches new ones: no request waits for a refresh it does not need;
 /// - a background refresh that fails keeps the old credentials while they are valid (and tries
 ///   again after a pause);
-/// - with nothing valid cached, one caller fetches while concurrent callers wait for its result;
+/// - with nothing valid cached, one fetch runs and every concurrent caller waits for its result,
+///   success or failure: a failure is not retried by each waiter in turn;
+/// - after a failed fetch, callers without valid credentials get that failure again for a short
+///   pause (`retry_after_failure`, with jitter), so that an IAM outage costs one request per
+///   pause rather than one per call;
 /// - [`ProvideCredentials::invalidate`] (a 401 from a service) drops the refused credentials.
+///
+/// The fetch runs as its own task: a caller whose deadline runs out stops waiting without
+/// cancelling it for the others. Failures are [`Error::CredentialsUnavailable`], with the
+/// fetch's own error as the source (the same one for every caller that shared it).
 ///
 /// The margin is never more than half the credentials' lifetime, so short-lived credentials are
 /// not refreshed on every call.
@@ -37,21 +50,13 @@ pub struct CachedProvider {
 }
 
 struct Shared {
-    source: Box<dyn ProvideCredentials>,
+    source: Arc<dyn ProvideCredentials>,
     margin: Duration,
     jitter: Duration,
     retry_after_failure: Duration,
-    state: Mutex<State>,
-    /// Held by whoever fetches, so that there is one fetch at a time.
-    fetching: tokio::sync::Mutex<()>,
-}
-
-#[derive(Default)]
-struct State {
-    current: Option<Entry>,
-    refreshing: bool,
-    /// No background refresh before this time (after one failed).
-    paused_until: Option<Instant>,
+    current: Mutex<Option<Entry>>,
+    /// The one fetch at a time, and the failure it left.
+    flight: SingleFlight<Credentials>,
 }
 
 struct Entry {
@@ -87,7 +92,7 @@ impl Entry {
 }
 
 impl CachedProvider {
-    /// Caches what `source` fetches, with the default margin and jitter.
+    /// Caches what `source` fetches, with the default margin, jitter and pause.
     pub fn new(source: impl ProvideCredentials) -> Self {
         Self::with_settings(
             source,
@@ -98,7 +103,8 @@ impl CachedProvider {
     }
 
     /// Caches what `source` fetches; refreshes `margin` plus up to `jitter` before expiry, and
-    /// waits `retry_after_failure` after a failed background refresh.
+    /// answers a failed fetch's error for `retry_after_failure` (give or take a fifth) before
+    /// fetching again.
     pub fn with_settings(
         source: impl ProvideCredentials,
         margin: Duration,
@@ -107,91 +113,81 @@ impl CachedProvider {
     ) -> Self {
         CachedProvider {
             shared: Arc::new(Shared {
-                source: Box::new(source),
+                source: Arc::new(source),
                 margin,
                 jitter,
                 retry_after_failure,
-                state: Mutex::new(State::default()),
-                fetching: tokio::sync::Mutex::new(()),
+                current: Mutex::new(None),
+                flight: SingleFlight::default(),
             }),
         }
     }
 
     /// The credentials now cached, if any (valid or not).
     pub fn cached(&self) -> Option<Credentials> {
-        self.shared
-            .lock()
-            .current
-            .as_ref()
-            .map(|e| e.credentials.clone())
+        self.shared.lock().as_ref().map(|e| e.credentials.clone())
     }
 
     async fn get(&self) -> Result<Credentials, Error> {
         let now = SystemTime::now();
-        {
-            let mut state = self.shared.lock();
-            if let Some(entry) = state.current.as_ref().filter(|e| e.valid(now)) {
-                let credentials = entry.credentials.clone();
-                let due = entry.due(now);
-                let paused = state.paused_until.is_some_and(|t| Instant::now() < t);
-                if due && !state.refreshing && !paused {
-                    state.refreshing = true;
-                    drop(state);
-                    self.refresh_in_background();
-                }
-                return Ok(credentials);
-            }
-        }
-        let _one_fetch = self.shared.fetching.lock().await;
-        // Another caller may have fetched while this one waited.
-        if let Some(entry) = self
+        let valid = self
             .shared
             .lock()
-            .current
             .as_ref()
-            .filter(|e| e.valid(SystemTime::now()))
-        {
-            return Ok(entry.credentials.clone());
+            .filter(|e| e.valid(now))
+            .map(|e| (e.credentials.clone(), e.due(now)));
+        if let Some((credentials, due)) = valid {
+            if due && !self.shared.flight.is_running() {
+                self.refresh_in_background();
+            }
+            return Ok(credentials);
         }
-        let fresh = self.shared.source.provide().await?;
-        self.shared.store(fresh.clone());
-        Ok(fresh)
+        self.fetch().await.map_err(Error::credentials_unavailable)
+    }
+
+    /// The fetch under way, a new one, or the recent failure.
+    fn fetch(&self) -> BoxFuture<'static, Outcome<Credentials>> {
+        let shared = self.shared.clone();
+        self.shared
+            .flight
+            .run(self.shared.retry_after_failure, move || {
+                Box::pin(async move {
+                    match shared.source.provide().await {
+                        Ok(fresh) => {
+                            shared.store(fresh.clone());
+                            Ok(fresh)
+                        }
+                        Err(error) => {
+                            let pause = shared.retry_after_failure;
+                            tracing::warn!(%error, ?pause, "getting credentials failed; valid ones (if any) are kept, and callers without get this failure until the pause ends");
+                            Err(error)
+                        }
+                    }
+                })
+            })
     }
 
     fn refresh_in_background(&self) {
-        let shared = self.shared.clone();
-        let refresh = async move {
-            let _one_fetch = shared.fetching.lock().await;
-            let result = shared.source.provide().await;
-            match result {
-                Ok(fresh) => shared.store(fresh),
-                Err(error) => {
-                    tracing::warn!(%error, "refreshing credentials failed; the current ones are still valid");
-                    shared.lock().paused_until = Some(Instant::now() + shared.retry_after_failure);
-                }
-            }
-            shared.lock().refreshing = false;
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(refresh);
-            }
-            // Outside a runtime there is no background: the refresh waits for the next caller.
-            Err(_) => self.shared.lock().refreshing = false,
+        // Outside a runtime there is no background: the refresh waits for the next caller that
+        // finds nothing valid.
+        if tokio::runtime::Handle::try_current().is_err()
+            || self.shared.flight.recent_failure().is_some()
+        {
+            return;
         }
+        // The fetch is its own task: dropping the future does not stop it.
+        let refresh = self.fetch();
+        drop(refresh);
     }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Option<Entry>> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn store(&self, credentials: Credentials) {
-        let entry = Entry::new(credentials, self.margin, self.jitter);
-        let mut state = self.lock();
-        state.current = Some(entry);
-        state.paused_until = None;
+        *self.lock() = Some(Entry::new(credentials, self.margin, self.jitter));
     }
 }
 
@@ -201,13 +197,12 @@ impl ProvideCredentials for CachedProvider {
     }
 
     fn invalidate(&self, used: &Credentials) -> bool {
-        let mut state = self.shared.lock();
-        if state
-            .current
+        let mut current = self.shared.lock();
+        if current
             .as_ref()
             .is_some_and(|e| e.credentials.same_secret(used))
         {
-            state.current = None;
+            *current = None;
         }
         true
     }
@@ -221,5 +216,73 @@ impl fmt::Debug for CachedProvider {
             .field("jitter", &self.shared.jitter)
             .field("cached", &self.cached())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Fails (or answers a token) after a while, counting its fetches.
+    #[derive(Debug, Default)]
+    struct Slow {
+        fetches: Arc<AtomicUsize>,
+        fail: bool,
+    }
+
+    impl ProvideCredentials for Slow {
+        fn provide(&self) -> BoxFuture<'_, Result<Credentials, Error>> {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            let fail = self.fail;
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if fail {
+                    Err(Error::Credentials("IAM is down".into()))
+                } else {
+                    Credentials::token("fresh-token")
+                }
+            })
+        }
+    }
+
+    fn cache(fail: bool, pause: Duration) -> (CachedProvider, Arc<AtomicUsize>) {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let source = Slow {
+            fetches: fetches.clone(),
+            fail,
+        };
+        let cache = CachedProvider::with_settings(source, Duration::ZERO, Duration::ZERO, pause);
+        (cache, fetches)
+    }
+
+    #[tokio::test]
+    async fn waiters_share_one_failed_fetch_and_get_it_again_during_the_pause() {
+        let (cache, fetches) = cache(true, Duration::from_millis(200));
+        let all = futures::future::join_all((0..10).map(|_| cache.provide())).await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        for result in &all {
+            let error = result.as_ref().unwrap_err();
+            assert!(
+                matches!(error, Error::CredentialsUnavailable { source } if matches!(**source, Error::Credentials(_))),
+                "{error:?}"
+            );
+        }
+        assert!(cache.provide().await.is_err());
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "answered from the pause");
+        // The pause is at most 1.2 times the setting.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(cache.provide().await.is_err());
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "asked again after it");
+    }
+
+    #[tokio::test]
+    async fn waiters_share_one_successful_fetch() {
+        let (cache, fetches) = cache(false, Duration::from_secs(5));
+        let all = futures::future::join_all((0..10).map(|_| cache.provide())).await;
+        assert!(all.iter().all(Result::is_ok));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert!(cache.cached().is_some());
     }
 }

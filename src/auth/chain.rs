@@ -3,15 +3,14 @@
 use std::{
     fmt,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, OnceLock},
 };
 
 use futures::future::BoxFuture;
-use tokio::sync::OnceCell;
 
 use super::{
-    credentials::ENV_CREDENTIALS_FILE, CachedProvider, Credentials, MetadataProvider,
-    ProvideCredentials, SharedProvider,
+    credentials::ENV_CREDENTIALS_FILE, flight::SingleFlight, CachedProvider, Credentials,
+    MetadataProvider, ProvideCredentials, SharedProvider, DEFAULT_RETRY_AFTER_FAILURE,
 };
 use crate::Error;
 
@@ -111,12 +110,17 @@ impl ProvideCredentials for ProfileProvider {
 /// service. The first that yields credentials wins and answers every later call (the metadata
 /// credentials are cached and refreshed); when none does, the error lists what was tried. A
 /// client built without credentials uses this chain.
+///
+/// Concurrent first calls share one pass through the sources; when it finds nothing, its error
+/// is answered for a short pause ([`super::DEFAULT_RETRY_AFTER_FAILURE`], with jitter) before
+/// the sources are tried again.
 #[derive(Clone)]
 pub struct DefaultChain {
     environment: EnvironmentProvider,
     profile: Option<ProfileProvider>,
     metadata: Option<String>,
-    chosen: Arc<OnceCell<SharedProvider>>,
+    chosen: Arc<OnceLock<SharedProvider>>,
+    choosing: SingleFlight<SharedProvider>,
 }
 
 impl DefaultChain {
@@ -126,7 +130,8 @@ impl DefaultChain {
             environment: EnvironmentProvider::new(),
             profile: ProfileProvider::default_location(),
             metadata: Some(super::metadata::DEFAULT_METADATA_ENDPOINT.into()),
-            chosen: Arc::new(OnceCell::new()),
+            chosen: Arc::new(OnceLock::new()),
+            choosing: SingleFlight::default(),
         }
     }
 
@@ -194,7 +199,21 @@ impl Default for DefaultChain {
 impl ProvideCredentials for DefaultChain {
     fn provide(&self) -> BoxFuture<'_, Result<Credentials, Error>> {
         Box::pin(async move {
-            let chosen = self.chosen.get_or_try_init(|| self.choose()).await?;
+            let chosen = match self.chosen.get() {
+                Some(chosen) => chosen.clone(),
+                None => {
+                    let chain = self.clone();
+                    self.choosing
+                        .run(DEFAULT_RETRY_AFTER_FAILURE, move || {
+                            Box::pin(async move {
+                                let chosen = chain.choose().await?;
+                                Ok(chain.chosen.get_or_init(|| chosen).clone())
+                            })
+                        })
+                        .await
+                        .map_err(Error::credentials_unavailable)?
+                }
+            };
             chosen.provide().await
         })
     }

@@ -37,6 +37,8 @@ pub struct Credentials {
     project_id: Option<String>,
     /// When these credentials stop working (`None`: they do not expire, as far as we know).
     expires_at: Option<SystemTime>,
+    /// Whom a token was issued to (account, user), when IAM said so.
+    owner: Option<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -58,6 +60,7 @@ impl Credentials {
             kind: Kind::Token(token.into()),
             project_id: None,
             expires_at: None,
+            owner: None,
         })
     }
 
@@ -81,6 +84,7 @@ impl Credentials {
             },
             project_id: None,
             expires_at: None,
+            owner: None,
         })
     }
 
@@ -121,6 +125,35 @@ impl Credentials {
     /// When these credentials expire, when known.
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.expires_at
+    }
+
+    /// Records whom a token was issued to: the account (domain) and the user, as IAM's answer
+    /// names them (IDs, or names when IDs are missing). Caches that must never mix two identities
+    /// (the project-ID lookup) then key the token by its owner, so that every token of one user
+    /// shares one entry. Without it a token is keyed by a hash of itself. Ignored for AK/SK
+    /// credentials, whose access key says who they are.
+    pub fn with_token_owner(mut self, account: impl Into<String>, user: impl Into<String>) -> Self {
+        if matches!(self.kind, Kind::Token(_)) {
+            self.owner = Some((account.into(), user.into()));
+        }
+        self
+    }
+
+    /// Who these credentials prove to be, as a key for caches that must never hand one
+    /// identity's answer to another (the project-ID lookup): `ak:<access key>` for AK/SK;
+    /// `user:<account>/<user>` for a token whose owner is known
+    /// ([`Credentials::with_token_owner`]); otherwise `token-sha256:<digest>`, the SHA-256 of the
+    /// token, so that two tokens never share a key by accident. Never the secret itself.
+    pub fn identity(&self) -> String {
+        match (&self.kind, &self.owner) {
+            (Kind::AkSk { ak, .. }, _) => format!("ak:{ak}"),
+            (Kind::Token(_), Some((account, user))) => format!("user:{account}/{user}"),
+            (Kind::Token(token), None) => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(token.expose_secret().as_bytes());
+                format!("token-sha256:{}", hex::encode(digest))
+            }
+        }
     }
 
     /// Whether `other` holds the same secret (token, or AK/SK and security token): used to tell
@@ -442,5 +475,32 @@ mod tests {
             .unwrap()
             .is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn identities_never_collide_nor_show_the_secret() {
+        let a = Credentials::token("token-of-account-A").unwrap();
+        let b = Credentials::token("token-of-account-B").unwrap();
+        assert_ne!(a.identity(), b.identity());
+        assert!(a.identity().starts_with("token-sha256:"));
+        assert_eq!(a.identity().len(), "token-sha256:".len() + 64);
+        assert!(!a.identity().contains("account-A"));
+        // Two tokens of one user share a key; two users of one account do not.
+        let owned = |token: &str, user: &str| {
+            Credentials::token(token)
+                .unwrap()
+                .with_token_owner("dom1", user)
+                .identity()
+        };
+        assert_eq!(owned("t1", "u1"), owned("t2", "u1"));
+        assert_ne!(owned("t1", "u1"), owned("t1", "u2"));
+        let aksk = Credentials::ak_sk("AK1", "SK")
+            .unwrap()
+            .with_token_owner("d", "u");
+        assert_eq!(aksk.identity(), "ak:AK1");
+        assert_ne!(
+            Credentials::ak_sk("AK1", "SK").unwrap().identity(),
+            Credentials::ak_sk("AK2", "SK").unwrap().identity()
+        );
     }
 }

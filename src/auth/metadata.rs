@@ -65,8 +65,7 @@ impl MetadataProvider {
     pub fn with_endpoint(endpoint: &str) -> Result<Self, Error> {
         let endpoint = Url::parse(&crate::endpoint::normalize(endpoint)?)
             .map_err(|e| Error::Config(format!("metadata endpoint: {e}")))?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        let http = crate::tls::http_client_builder()
             // Never through a proxy: the service is only reachable from the instance itself.
             .no_proxy()
             .connect_timeout(METADATA_TIMEOUT)

@@ -6,12 +6,16 @@
 //! static [`Credentials`], the [`EnvironmentProvider`], the [`ProfileProvider`], the instance
 //! [`MetadataProvider`], an IAM user token by password
 //! ([`crate::iam::PasswordTokenProvider`]), or the [`DefaultChain`] of the first three. Those
-//! that fetch are wrapped in a [`CachedProvider`], which refreshes before expiry.
+//! that fetch are wrapped in a [`CachedProvider`], which refreshes before expiry. Every fetch
+//! (a token, the metadata service, the default chain's choice, the project-ID lookup) runs one
+//! at a time, its result shared by every caller waiting for it, and a failure answered again
+//! for a short pause instead of being retried by each caller.
 
 mod cache;
 mod chain;
 mod credentials;
 mod expiry;
+pub(crate) mod flight;
 mod metadata;
 mod project;
 mod provider;

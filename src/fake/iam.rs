@@ -41,9 +41,15 @@ pub(super) struct IamState {
     /// Temporary access keys issued here or by the metadata service: AK -> expiry.
     pub(super) keys: HashMap<String, SystemTime>,
     projects: Vec<(String, String)>,
+    /// IAM users: name -> user ID (several with one name make a name lookup ambiguous).
+    users: Vec<(String, String)>,
     token_requests: usize,
     project_requests: usize,
     failing_token_requests: usize,
+    /// Every token request fails while set.
+    all_tokens_failing: bool,
+    /// How long IAM takes before it answers anything.
+    delay: Duration,
     forbid_projects: bool,
     issued: u64,
 }
@@ -55,9 +61,12 @@ impl FakeIam {
             tokens: HashMap::new(),
             keys: HashMap::new(),
             projects: vec![(IAM_REGION.into(), super::PROJECT_ID.into())],
+            users: Vec::new(),
             token_requests: 0,
             project_requests: 0,
             failing_token_requests: 0,
+            all_tokens_failing: false,
+            delay: Duration::ZERO,
             forbid_projects: false,
             issued: 0,
         })))
@@ -72,12 +81,14 @@ impl FakeIam {
         self.lock().token_lifetime = lifetime;
     }
 
-    /// How many token requests (`POST /v3/auth/tokens`) the fake has answered.
+    /// How many token requests (`POST /v3/auth/tokens`) the fake has received (counted on
+    /// arrival, before any [`FakeIam::set_delay`]).
     pub fn token_requests(&self) -> usize {
         self.lock().token_requests
     }
 
-    /// How many project listings (`GET /v3/projects`) the fake has answered.
+    /// How many project listings (`GET /v3/projects`) the fake has received (counted on
+    /// arrival, before any [`FakeIam::set_delay`]).
     pub fn project_requests(&self) -> usize {
         self.lock().project_requests
     }
@@ -89,14 +100,35 @@ impl FakeIam {
         }
     }
 
-    /// The next `count` token requests fail with 503.
+    /// The next `count` token requests fail with 503 and IAM's error body.
     pub fn fail_token_requests(&self, count: usize) {
         self.lock().failing_token_requests = count;
+    }
+
+    /// While `failing`, every token request fails with 503 and IAM's error body
+    /// (`{"error": {"code": 503, "message": "Service unavailable", "title": "Service
+    /// Unavailable"}}`), as during an IAM outage; `false` ends the outage (a count left by
+    /// [`FakeIam::fail_token_requests`] still applies).
+    pub fn fail_all_token_requests(&self, failing: bool) {
+        self.lock().all_tokens_failing = failing;
+    }
+
+    /// IAM waits `delay` before it answers each request (tokens, project listings, temporary
+    /// keys), as a slow or overloaded IAM does; requests wait side by side, not one after
+    /// another, and are counted when they arrive. `Duration::ZERO` (the default) answers at once.
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = delay;
     }
 
     /// Adds an IAM project (several with one name make the project-ID lookup ambiguous).
     pub fn add_project(&self, name: &str, id: &str) {
         self.lock().projects.push((name.into(), id.into()));
+    }
+
+    /// Adds an IAM user that `GET /v3/users?name=` finds (several with one name make the name
+    /// ambiguous, which the real IAM never answers but callers must still refuse).
+    pub fn add_user(&self, name: &str, id: &str) {
+        self.lock().users.push((name.into(), id.into()));
     }
 
     /// Project listing answers 403 while set.
@@ -131,6 +163,7 @@ pub(super) fn router(iam: FakeIam) -> Router {
     Router::new()
         .route("/v3/auth/tokens", post(create_token))
         .route("/v3/projects", get(list_projects))
+        .route("/v3/users", get(list_users))
         .route("/v3.0/OS-CREDENTIAL/securitytokens", post(temporary_key))
         .with_state(iam)
 }
@@ -158,12 +191,23 @@ fn with_trace(mut response: Response, id: u64) -> Response {
     response
 }
 
+/// Waits for IAM's configured delay, without holding the lock meanwhile.
+async fn slow_down(iam: &FakeIam) {
+    let delay = iam.lock().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
 async fn create_token(State(iam): State<FakeIam>, body: Bytes) -> Response {
+    iam.lock().token_requests += 1;
+    slow_down(&iam).await;
     let mut s = iam.lock();
-    s.token_requests += 1;
     let id = s.next_id();
-    if s.failing_token_requests > 0 {
-        s.failing_token_requests -= 1;
+    if s.all_tokens_failing || s.failing_token_requests > 0 {
+        if !s.all_tokens_failing {
+            s.failing_token_requests -= 1;
+        }
         return with_trace(
             keystone_error(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable"),
             id,
@@ -248,9 +292,10 @@ async fn list_projects(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    iam.lock().project_requests += 1;
+    slow_down(&iam).await;
     let mut s = iam.lock();
     let id = s.next_id();
-    s.project_requests += 1;
     if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {
         return with_trace(
             keystone_error(
@@ -283,7 +328,32 @@ async fn list_projects(
     with_trace((StatusCode::OK, Json(answer)).into_response(), id)
 }
 
+async fn list_users(
+    State(iam): State<FakeIam>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = iam.lock();
+    let id = s.next_id();
+    if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {
+        let message = "The request you have made requires authentication.";
+        return with_trace(keystone_error(StatusCode::UNAUTHORIZED, message), id);
+    }
+    let users: Vec<Value> = s
+        .users
+        .iter()
+        .filter(|(name, _)| query.get("name").is_none_or(|n| n == name))
+        .map(|(name, uid)| {
+            json!({"domain_id": "d78cbac186b744899480f25bd022f468", "enabled": true,
+                   "id": uid, "name": name, "password_expires_at": null})
+        })
+        .collect();
+    let answer = json!({"links": {"next": null, "previous": null, "self": "http://fake/v3/users"}, "users": users});
+    with_trace((StatusCode::OK, Json(answer)).into_response(), id)
+}
+
 async fn temporary_key(State(iam): State<FakeIam>, headers: HeaderMap, body: Bytes) -> Response {
+    slow_down(&iam).await;
     let mut s = iam.lock();
     let id = s.next_id();
     if !headers.contains_key("x-auth-token") && !headers.contains_key("authorization") {

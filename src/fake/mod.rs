@@ -1,4 +1,6 @@
-//! An in-memory fake of the four operations, for the quickstart and for users' own tests.
+//! An in-memory fake of the services, for the quickstart and for users' own tests: all 25
+//! operations of DataArts Security and CodeArts ProjectMan, plus IAM (tokens, project lookup,
+//! temporary keys, see [`FakeIam`]) and the instance metadata service ([`FakeMetadata`]).
 //!
 //! It keeps real state (members added show up in lists, updates persist) and checks what the
 //! real services check: an auth header (an IAM token, or a well-formed `SDK-HMAC-SHA256`
@@ -23,6 +25,33 @@
 //! creator, which cannot be granted), gets role 7 (participant), as the document says for
 //! roles that exceed the caller's permission; user IDs that are not 32 letters and digits are
 //! skipped, as the document says for incorrect user IDs.
+//!
+//! # Bad days
+//!
+//! The fake can also behave like a region under stress, for tests of how code copes. Every
+//! such answer comes before the operation runs, so a refused request never changes state:
+//!
+//! - **Throttling** ([`FakeServer::set_rate_limit`], [`RateLimit`]): N calls per fixed window,
+//!   shared by every operation of both services like the gateway's per-user policy; the rest
+//!   are answered as the gateway answers them, `429` with
+//!   `{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached: policy
+//!   user over ratelimit,limit:N,time:1 minute"}`, no `Retry-After` unless asked for.
+//!   [`FakeServer::throttled_count`] says how many were.
+//! - **Bursts of server errors** ([`FakeServer::fail_next`]): the next N calls of one operation
+//!   answered `500` with the service's error body ([`Fault::ServerError`]); any other answer can
+//!   be queued with [`FakeServer::inject_fault`].
+//! - **Random transient faults** ([`FakeServer::set_random_faults`],
+//!   [`FakeServer::set_operation_random_faults`], [`RandomFaults`]): a share of all requests, or
+//!   of one operation's, answered `500` (or another status) from a seeded generator, so a test
+//!   repeats exactly.
+//! - **A slow or failing IAM**: [`FakeIam::set_delay`], [`FakeIam::fail_token_requests`] (the
+//!   next N) and [`FakeIam::fail_all_token_requests`] (until told otherwise), with IAM's error
+//!   body; [`FakeIam::token_requests`] and [`FakeIam::project_requests`] count what IAM saw.
+//! - Latency on every answer ([`FakeServer::set_latency`]), and delays, dropped connections
+//!   and redirects per operation ([`Fault`]).
+//!
+//! The order is: latency, rate limit, the operation's queued faults, random faults, then the
+//! operation.
 //!
 //! ```no_run
 //! use huaweicloud_openapi::{auth::Credentials, fake::{self, FakeServer}, DataArtsClient, Execute};
@@ -52,7 +81,7 @@ mod metadata;
 mod projectman;
 mod state;
 
-pub use faults::{Fault, RecordedRequest, RECORDED_REQUESTS};
+pub use faults::{Fault, RandomFaults, RateLimit, RecordedRequest, RECORDED_REQUESTS};
 pub use iam::{FakeIam, IAM_ACCOUNT, IAM_PASSWORD, IAM_REGION, IAM_USER};
 pub use metadata::FakeMetadata;
 
@@ -251,15 +280,7 @@ impl FakeServer {
     /// # Ok(()) }
     /// ```
     pub fn inject_fault(&self, operation: &str, fault: Fault) -> Result<(), Error> {
-        let known = OPERATION_TABLES
-            .iter()
-            .flat_map(|t| t.iter())
-            .any(|op| op.name == operation);
-        if !known {
-            return Err(Error::InvalidRequest(format!(
-                "the fake serves no operation {operation:?}"
-            )));
-        }
+        check_operation(operation)?;
         state::lock(&self.state).faults.push(operation, fault);
         Ok(())
     }
@@ -290,6 +311,96 @@ impl FakeServer {
             .collect()
     }
 
+    // Bad days: the gateway's rate limit, bursts of server errors, random transient faults.
+
+    /// Throttles every operation of both services together as the API gateway does (see
+    /// [`RateLimit`]: N calls per fixed window, then `429 APIGW.0308` without touching state);
+    /// `None` removes the limit. Setting a limit starts a new window. A zero window is refused.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use huaweicloud_openapi::fake::{FakeServer, RateLimit};
+    ///
+    /// # async fn test() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeServer::start().await?;
+    /// fake.set_rate_limit(Some(RateLimit::new(50, Duration::from_secs(1))))?;
+    /// // ... run the code under test ...
+    /// println!("{} calls were throttled", fake.throttled_count());
+    /// # Ok(()) }
+    /// ```
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) -> Result<(), Error> {
+        if limit.is_some_and(|l| l.window().is_zero()) {
+            return Err(Error::InvalidRequest(
+                "rate limit: window must be longer than zero".into(),
+            ));
+        }
+        state::lock(&self.state).faults.set_rate_limit(limit);
+        Ok(())
+    }
+
+    /// How many requests the rate limit has answered `429` so far.
+    pub fn throttled_count(&self) -> usize {
+        state::lock(&self.state).faults.throttled
+    }
+
+    /// How many requests were answered by an injected fault so far (queued with
+    /// [`FakeServer::inject_fault`] or [`FakeServer::fail_next`], or drawn by random faults;
+    /// a [`Fault::Delay`] counts too). Throttled requests are counted apart, by
+    /// [`FakeServer::throttled_count`].
+    pub fn fault_count(&self) -> usize {
+        state::lock(&self.state).faults.faulted
+    }
+
+    /// A burst of server errors: the next `count` requests to `operation` are answered `500`
+    /// with the service's error body ([`Fault::ServerError`]), before the operation runs, so
+    /// they change nothing; later requests are served normally. Queued after any faults already
+    /// queued for the operation.
+    pub fn fail_next(&self, operation: &str, count: usize) -> Result<(), Error> {
+        check_operation(operation)?;
+        let mut s = state::lock(&self.state);
+        for _ in 0..count {
+            s.faults.push(operation, Fault::ServerError(500));
+        }
+        Ok(())
+    }
+
+    /// Random transient faults over every operation: about `faults`' share of requests is
+    /// answered with its status (500 by default) instead of running, from a generator seeded
+    /// by the test so runs repeat (when requests arrive in the same order). Queued faults are
+    /// served first; an operation with its own setting
+    /// ([`FakeServer::set_operation_random_faults`]) uses that instead. `None` turns them off.
+    /// A share outside 0..=1 or a status outside 400..=599 is refused.
+    ///
+    /// ```no_run
+    /// use huaweicloud_openapi::fake::{FakeServer, RandomFaults};
+    ///
+    /// # async fn test() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeServer::start().await?;
+    /// // 5 % of all requests fail with 503, the same ones on every run.
+    /// fake.set_random_faults(Some(RandomFaults::new(0.05, 42).status(503)))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_random_faults(&self, faults: Option<RandomFaults>) -> Result<(), Error> {
+        faults.as_ref().map(RandomFaults::check).transpose()?;
+        state::lock(&self.state).faults.set_random(None, faults);
+        Ok(())
+    }
+
+    /// Random transient faults for one operation only, replacing the shared setting of
+    /// [`FakeServer::set_random_faults`] for it; `None` returns it to the shared setting.
+    pub fn set_operation_random_faults(
+        &self,
+        operation: &str,
+        faults: Option<RandomFaults>,
+    ) -> Result<(), Error> {
+        check_operation(operation)?;
+        faults.as_ref().map(RandomFaults::check).transpose()?;
+        state::lock(&self.state)
+            .faults
+            .set_random(Some(operation), faults);
+        Ok(())
+    }
+
     /// Stops the server and waits until it has.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -298,6 +409,21 @@ impl FakeServer {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+/// Refuses an operation name the fake does not serve, naming it.
+fn check_operation(operation: &str) -> Result<(), Error> {
+    let known = OPERATION_TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .any(|op| op.name == operation);
+    if known {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "the fake serves no operation {operation:?}"
+        )))
     }
 }
 

@@ -30,6 +30,7 @@ use crate::projectman::types::{
     AddMemberV4RequestBody, BatchDeleteMembersV4RequestBody, CurrentUser, CurrentUserRole,
     ProjectMember, ProjectMemberList, UpdateMembersRoleV4RequestBody,
 };
+use crate::projectman::Role;
 
 /// The project creator's role; it cannot be granted, changed or removed.
 pub(super) const CREATOR: i32 = -1;
@@ -127,6 +128,8 @@ fn role_name(role: i32) -> &'static str {
         7 => "participant",
         8 => "viewer",
         9 => "O&M manager",
+        10 => "product manager",
+        11 => "system engineer",
         _ => "unknown",
     }
 }
@@ -197,11 +200,12 @@ async fn batch_add(
         let role = match user.get("role_id") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_i64().and_then(|r| i32::try_from(r).ok()) {
-                Some(r) if r == CREATOR || (3..=9).contains(&r) => Some(r),
+                // The spec's RoleId values, -1 and 3 to 11.
+                Some(r) if Role::from_value(r.into()).is_some() => Some(r),
                 _ => {
                     return Err(bad(
                         INVALID,
-                        "role_id must be one of -1, 3, 4, 5, 6, 7, 8, 9",
+                        "role_id must be one of -1, 3, 4, 5, 6, 7, 8, 9, 10, 11",
                     ))
                 }
             },

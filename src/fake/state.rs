@@ -1,5 +1,5 @@
 //! What the fake remembers between requests: one part per service, plus what every request
-//! shares (the request counter, IDs and clock, the key pair, faults).
+//! shares (the request counter, IDs and clock, the key pair, faults and the rate limit).
 
 use std::{
     sync::{Arc, Mutex, MutexGuard},
@@ -27,7 +27,7 @@ pub(super) struct State {
     pub requests: usize,
     /// AK/SK pair to verify signatures with, when configured.
     pub key: Option<(String, String)>,
-    /// Queued faults, recorded requests, latency.
+    /// Queued and random faults, the rate limit, recorded requests, latency.
     pub faults: Faults,
     last_time: i64,
     ids: u64,

@@ -1,16 +1,17 @@
-//! The IAM project ID of a region, looked up once per access key and region.
+//! The IAM project ID of a region, looked up once per identity and region.
 
 use std::{
     collections::HashMap,
     fmt,
     sync::{Mutex, MutexGuard, OnceLock},
+    time::Duration,
 };
 
 use futures::future::BoxFuture;
 
 use super::{IamClient, TRACE_ID_HEADER};
 use crate::{
-    auth::{Credentials, ResolveProjectId},
+    auth::{flight::SingleFlight, Credentials, ResolveProjectId, DEFAULT_RETRY_AFTER_FAILURE},
     config::ClientBuilder,
     endpoint::Service,
     Error, Execute, ProjectIdError,
@@ -18,22 +19,38 @@ use crate::{
 
 /// Finds the IAM project ID of a region as the official SDKs do: `GET {iam}/v3/projects?name=
 /// <region>` with the client's own credentials; exactly one project is the answer, cached for
-/// the whole process per IAM endpoint, access key and region (every client of the same account
-/// and region shares one lookup, as with the official SDKs). Credentials that carry a project ID (a token scoped to a project)
-/// answer without a lookup. Failures are [`Error::ProjectId`]: no project, several (their IDs),
-/// or a 403 (the credentials may not read IAM projects), each with IAM's trace ID.
+/// the whole process per IAM endpoint, identity and region (every client of the same identity
+/// and region shares one lookup, as with the official SDKs). The identity is what the
+/// credentials prove ([`Credentials::identity`]): the access key, a token's user and account,
+/// or a hash of a token whose owner is unknown; never a value two accounts could share.
+/// Concurrent first calls make one lookup and share its result; a failed lookup is answered
+/// again for a short pause (see [`ProjectIdLookup::retry_after_failure`]) rather than repeated
+/// by every call.
+///
+/// Credentials that carry a project ID (a token scoped to a project) answer without a lookup.
+/// IAM's answers are [`Error::ProjectId`]: no project, several (their IDs), or a 403 (the
+/// credentials may not read IAM projects), each with IAM's trace ID. A lookup that could not
+/// get an answer (IAM down, slow or unreachable) is [`Error::CredentialsUnavailable`].
 pub struct ProjectIdLookup {
     region: Option<String>,
     endpoint: Option<String>,
     http: reqwest::Client,
+    retry_after_failure: Duration,
 }
 
-/// Project IDs found so far: (IAM endpoint, access key, region) -> project ID.
-type Found = HashMap<(String, String, String), String>;
+/// (IAM endpoint, identity, region).
+type Key = (String, String, String);
 
-fn found() -> MutexGuard<'static, Found> {
-    static FOUND: OnceLock<Mutex<Found>> = OnceLock::new();
-    FOUND
+/// Project IDs found so far, and the lookup under way (or its recent failure) per key.
+#[derive(Default)]
+struct Lookups {
+    found: HashMap<Key, String>,
+    flights: HashMap<Key, SingleFlight<String>>,
+}
+
+fn lookups() -> MutexGuard<'static, Lookups> {
+    static LOOKUPS: OnceLock<Mutex<Lookups>> = OnceLock::new();
+    LOOKUPS
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -42,15 +59,22 @@ fn found() -> MutexGuard<'static, Found> {
 impl ProjectIdLookup {
     /// A lookup for `region` at IAM's endpoint for it (or `endpoint` when given).
     pub fn new(region: Option<String>, endpoint: Option<String>) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        let http = crate::tls::http_client_builder()
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(ProjectIdLookup {
             region,
             endpoint: endpoint.or_else(crate::endpoint::iam_endpoint_from_env),
             http,
+            retry_after_failure: DEFAULT_RETRY_AFTER_FAILURE,
         })
+    }
+
+    /// How long a failed lookup is answered again before IAM is asked anew (default
+    /// [`DEFAULT_RETRY_AFTER_FAILURE`], give or take a fifth at random).
+    pub fn retry_after_failure(mut self, pause: Duration) -> Self {
+        self.retry_after_failure = pause;
+        self
     }
 
     /// The lookup a service client builder needs: its region and IAM endpoint.
@@ -75,17 +99,66 @@ impl ProjectIdLookup {
             .ok_or(Error::ProjectId(ProjectIdError::NoRegion))?;
         let key = (
             self.endpoint.clone().unwrap_or_default(),
-            credentials.access_key().unwrap_or("token").to_owned(),
+            credentials.identity(),
             region.clone(),
         );
-        if let Some(id) = found().get(&key) {
-            return Ok(id.clone());
+        let ask = Ask {
+            http: self.http.clone(),
+            endpoint: self.endpoint.clone(),
+            region,
+            credentials: credentials.clone(),
+        };
+        // Under the lock, so that a caller sees either the ID found or the lookup under way.
+        let shared = {
+            let mut all = lookups();
+            if let Some(id) = all.found.get(&key) {
+                return Ok(id.clone());
+            }
+            let flight = all.flights.entry(key.clone()).or_default();
+            flight.run(self.retry_after_failure, move || {
+                Box::pin(async move {
+                    let id = ask.ask().await?;
+                    let mut lookups = lookups();
+                    lookups.found.insert(key.clone(), id.clone());
+                    lookups.flights.remove(&key);
+                    Ok(id)
+                })
+            })
+        };
+        shared.await.map_err(Error::credentials_unavailable)
+    }
+
+    /// The IAM endpoint asked, when it can be named.
+    pub fn endpoint(&self) -> Option<String> {
+        match (&self.endpoint, &self.region) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(r)) => Service::Iam.regional_endpoint(r).ok(),
+            (None, None) => None,
         }
+    }
+}
+
+/// One lookup, with what it needs owned: it runs as its own task, shared by every caller.
+struct Ask {
+    http: reqwest::Client,
+    endpoint: Option<String>,
+    region: String,
+    credentials: Credentials,
+}
+
+impl Ask {
+    async fn ask(self) -> Result<String, Error> {
+        let Ask {
+            http,
+            endpoint,
+            region,
+            credentials,
+        } = self;
         let mut iam = IamClient::builder()
-            .credentials(credentials.clone())
-            .http_client(self.http.clone())
+            .credentials(credentials)
+            .http_client(http)
             .region(&region);
-        if let Some(e) = &self.endpoint {
+        if let Some(e) = &endpoint {
             iam = iam.endpoint(e);
         }
         let iam = iam.build()?;
@@ -126,7 +199,6 @@ impl ProjectIdLookup {
         match ids.as_slice() {
             [id] => {
                 tracing::debug!(region, "found the IAM project ID");
-                found().insert(key, id.clone());
                 Ok(id.clone())
             }
             [] => Err(Error::ProjectId(ProjectIdError::NotFound {
@@ -138,15 +210,6 @@ impl ProjectIdLookup {
                 ids,
                 trace_id,
             })),
-        }
-    }
-
-    /// The IAM endpoint asked, when it can be named.
-    pub fn endpoint(&self) -> Option<String> {
-        match (&self.endpoint, &self.region) {
-            (Some(e), _) => Some(e.clone()),
-            (None, Some(r)) => Service::Iam.regional_endpoint(r).ok(),
-            (None, None) => None,
         }
     }
 }
@@ -162,6 +225,7 @@ impl fmt::Debug for ProjectIdLookup {
         f.debug_struct("ProjectIdLookup")
             .field("region", &self.region)
             .field("endpoint", &self.endpoint())
+            .field("retry_after_failure", &self.retry_after_failure)
             .finish()
     }
 }

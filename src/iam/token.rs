@@ -167,7 +167,9 @@ impl PasswordTokenProviderBuilder {
         self
     }
 
-    /// Pause after a failed background renewal (default [`DEFAULT_RETRY_AFTER_FAILURE`]).
+    /// Pause after a failed fetch (default [`DEFAULT_RETRY_AFTER_FAILURE`], give or take a fifth
+    /// at random): during it, callers without a valid token get that failure at once instead of
+    /// asking IAM again, and no background renewal is tried.
     pub fn retry_after_failure(mut self, pause: Duration) -> Self {
         self.retry_after_failure = Some(pause);
         self
@@ -292,9 +294,24 @@ impl TokenFetcher {
         if let Some(id) = body.project.and_then(|p| p.id) {
             credentials = credentials.with_project_id(id);
         }
+        if let Some((account, user)) = body.user.and_then(owner) {
+            credentials = credentials.with_token_owner(account, user);
+        }
         tracing::debug!(user = self.user, "got an IAM user token");
         Ok(credentials)
     }
+}
+
+/// The account and user a token was issued to, by ID (or by name when IAM gave no ID), so that
+/// the project-ID lookup keys the token by its owner.
+fn owner(user: types::TokenUserResult) -> Option<(String, String)> {
+    let pick = |id: Option<String>, name: Option<String>| {
+        id.filter(|i| !i.is_empty())
+            .map(|i| format!("id:{i}"))
+            .or_else(|| name.filter(|n| !n.is_empty()).map(|n| format!("name:{n}")))
+    };
+    let domain = user.domain.unwrap_or_default();
+    Some((pick(domain.id, domain.name)?, pick(user.id, user.name)?))
 }
 
 impl ProvideCredentials for TokenFetcher {

@@ -15,8 +15,8 @@ use crate::{
     auth::Credentials,
     call,
     operation::OperationSpec,
-    retry::{is_retryable_status, Failure},
-    Error,
+    retry::{self, Failure, RetryPolicy},
+    Error, ServiceError,
 };
 
 /// How one attempt ended, as the loop sees it.
@@ -70,13 +70,21 @@ impl Transport {
         prepare(settings, &mut request);
         let deadline = settings.total_timeout.map(|t| started + t);
         let method = request.method().clone();
-        let first = authorize::current(settings).await?;
-        let project = project::fill(settings, &mut request, first.as_ref()).await?;
+        // Credentials and the project ID come within the call's deadline too.
+        let first = authorize::current(settings, deadline, started).await?;
+        let project =
+            project::fill(settings, &mut request, first.as_ref(), deadline, started).await?;
         let mut credentials = first;
         let mut original = Some(request);
-        // `attempt` counts what the retry policy sees; the one retry after a 401 with fresh
-        // credentials is extra.
+        // `attempt` counts what the retry policy's `max_attempts` sees; the one retry after a
+        // 401 with fresh credentials is extra, and throttled attempts count in `throttled`.
         let (mut attempt, mut sent, mut fresh_after_401) = (0u32, 0u32, false);
+        let mut throttled = Throttled::default();
+        // Retry-budget tokens this call took, paid back if it succeeds.
+        let mut spent = 0u32;
+        // The outcome a retry was started after: when the retry runs into the call's deadline,
+        // that earlier answer tells the caller more than "timed out".
+        let mut previous: Option<Attempt> = None;
         loop {
             attempt += 1;
             sent += 1;
@@ -84,6 +92,19 @@ impl Transport {
             span.record("attempt", sent);
             let last = attempt >= settings.retry.max_attempts && fresh_after_401;
             let this = next_copy(&mut original, last)?;
+            if let Some(limiter) = &settings.rate_limiter {
+                let until = deadline.map(tokio::time::Instant::from_std);
+                if let Err(wait) = limiter.acquire(until).await {
+                    tracing::debug!(?wait, "the rate limit's next slot is past the deadline");
+                    return Err(Error::Timeout {
+                        elapsed: Some(started.elapsed()),
+                        status: None,
+                        request_id: None,
+                        source: None,
+                    });
+                }
+            }
+            let sent_at = tokio::time::Instant::now();
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let timeout = match (settings.attempt_timeout, remaining) {
                 (Some(a), Some(r)) => Some(a.min(r)),
@@ -91,11 +112,23 @@ impl Transport {
             };
             let used = match credentials.take() {
                 Some(c) => Some(c),
-                None => authorize::current(settings).await?,
+                None => authorize::current(settings, deadline, started).await?,
             };
             let used = with_project(used, project.as_deref());
             let outcome =
                 one_attempt(settings, client, this, used.as_ref(), timeout, started).await;
+            let out_of_time = deadline.is_some_and(|d| Instant::now() >= d);
+            if let (
+                true,
+                Attempt::Failed {
+                    error: Error::Timeout { .. },
+                    ..
+                },
+                Some(earlier),
+            ) = (out_of_time, &outcome, previous.take())
+            {
+                return finish(earlier);
+            }
             let (failure, asked_wait) = match &outcome {
                 Attempt::Answer(answer) => {
                     span.record("status", answer.status.as_u16());
@@ -113,14 +146,27 @@ impl Transport {
                         attempt -= 1;
                         continue;
                     }
-                    if !is_retryable_status(answer.status) {
-                        return finish(outcome);
+                    let code = (!answer.status.is_success())
+                        .then(|| ServiceError::code_of(&answer.body))
+                        .flatten();
+                    let failure = retry::classify(answer.status, code.as_deref());
+                    if let Some(limiter) = &settings.rate_limiter {
+                        match failure {
+                            Some(Failure::Throttled { .. }) => limiter.throttled(sent_at),
+                            _ => limiter.succeeded(),
+                        }
                     }
+                    let Some(failure) = failure else {
+                        if let Some(budget) = &settings.retry_budget {
+                            budget.deposit(spent);
+                        }
+                        return finish(outcome);
+                    };
                     match settings
                         .retry
                         .retry_after(&answer.headers, SystemTime::now())
                     {
-                        Ok(wait) => (Failure::Status(answer.status), wait),
+                        Ok(wait) => (failure, wait),
                         // The server wants a longer pause than we are willing to take.
                         Err(()) => return finish(outcome),
                     }
@@ -131,16 +177,81 @@ impl Transport {
                 } => (*failure, None),
                 Attempt::Failed { retry: None, .. } => return finish(outcome),
             };
-            let wait = asked_wait.unwrap_or_else(|| settings.retry.backoff(attempt));
+            if !settings.retry.should_retry(attempt, &method, failure) {
+                return finish(outcome);
+            }
+            let wait = match failure {
+                Failure::Throttled { .. } => {
+                    let Some(wait) = throttled.next_wait(&settings.retry, asked_wait) else {
+                        return finish(outcome);
+                    };
+                    attempt -= 1;
+                    wait
+                }
+                _ => asked_wait.unwrap_or_else(|| settings.retry.backoff(attempt)),
+            };
             // A wait that ends after the deadline is not worth starting: the answer we have now
             // is the best there will be.
-            let fits = deadline.is_none_or(|d| Instant::now() + wait < d);
-            if !(fits && settings.retry.should_retry(attempt, &method, failure)) {
+            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
                 return finish(outcome);
+            }
+            if let Some(budget) = &settings.retry_budget {
+                match budget.withdraw(failure) {
+                    Some(cost) => spent += cost,
+                    None => {
+                        tracing::debug!(?failure, "retry budget exhausted");
+                        return Err(Error::RetryBudgetExhausted {
+                            last: Box::new(error_of(outcome)),
+                        });
+                    }
+                }
             }
             tracing::debug!(?failure, ?wait, attempt, "retrying");
             tokio::time::sleep(wait).await;
+            previous = Some(outcome);
         }
+    }
+}
+
+/// Throttled attempts of one call, and the time spent waiting them out.
+#[derive(Default)]
+struct Throttled {
+    retries: u32,
+    waited: Duration,
+}
+
+impl Throttled {
+    /// The wait before the next retry of a throttled request: the server's `Retry-After` (never
+    /// less than half the policy's throttle base delay, so a `0` cannot make a tight loop), else
+    /// the policy's throttle backoff; `None` once the call has waited out throttling for as long
+    /// as the policy allows.
+    fn next_wait(&mut self, policy: &RetryPolicy, asked: Option<Duration>) -> Option<Duration> {
+        self.retries += 1;
+        let wait = match asked {
+            Some(asked) => asked.max(policy.throttle_base_delay / 2),
+            None => policy.throttle_backoff(self.retries),
+        };
+        let waited = self.waited + wait;
+        if waited > policy.max_throttle_wait {
+            return None;
+        }
+        self.waited = waited;
+        Some(wait)
+    }
+}
+
+/// The error an outcome stands for: an error answer becomes the [`Error::Service`] the caller
+/// would have seen.
+fn error_of(outcome: Attempt) -> Error {
+    match outcome {
+        Attempt::Answer(answer) => ServiceError::from_parts(
+            answer.status,
+            answer.request_id.clone(),
+            answer.body.clone(),
+        )
+        .with_headers(answer.headers)
+        .into(),
+        Attempt::Failed { error, .. } => error,
     }
 }
 

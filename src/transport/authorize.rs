@@ -1,19 +1,56 @@
 //! Per-attempt authorization: the provider's current credentials, sent only to the configured
 //! endpoint's origin.
 
-use std::time::SystemTime;
+use std::{
+    future::Future,
+    sync::Arc,
+    time::{Instant, SystemTime},
+};
 
 use reqwest::Url;
 
 use super::Settings;
 use crate::{auth::Credentials, Error};
 
-/// The credentials for the next attempt: cheap when the provider has fresh ones cached.
-pub(super) async fn current(settings: &Settings) -> Result<Option<Credentials>, Error> {
+/// The credentials for the next attempt: cheap when the provider has fresh ones cached. A
+/// fetch gets what is left of the call's time (`deadline`), no more; its failures are
+/// [`Error::CredentialsUnavailable`].
+pub(super) async fn current(
+    settings: &Settings,
+    deadline: Option<Instant>,
+    started: Instant,
+) -> Result<Option<Credentials>, Error> {
     match &settings.credentials {
-        Some(provider) => provider.provide().await.map(Some),
+        Some(provider) => within(deadline, started, provider.provide())
+            .await
+            .map(Some),
         None => Ok(None),
     }
+}
+
+/// Waits for a credential fetch (or a project-ID lookup) until the call's deadline. A fetch that
+/// fails, or that is still running when the deadline comes, fails the call with
+/// [`Error::CredentialsUnavailable`] (its source a [`Error::Timeout`] in the second case); the
+/// fetch itself goes on for the callers that share it.
+pub(super) async fn within<T>(
+    deadline: Option<Instant>,
+    started: Instant,
+    fetch: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let result = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), fetch)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    elapsed: Some(started.elapsed()),
+                    status: None,
+                    request_id: None,
+                    source: None,
+                })
+            }),
+        None => fetch.await,
+    };
+    result.map_err(|e| Error::credentials_unavailable(Arc::new(e)))
 }
 
 /// Adds the credentials' headers (and the signature) to one attempt. A request for any origin
@@ -70,6 +107,8 @@ mod tests {
             project: None,
             endpoint: Url::parse(endpoint).unwrap(),
             retry: RetryPolicy::default(),
+            retry_budget: None,
+            rate_limiter: None,
             attempt_timeout: Some(Duration::from_secs(1)),
             total_timeout: None,
             max_response_bytes: 1,

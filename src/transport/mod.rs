@@ -27,7 +27,8 @@ use crate::{
     auth::{SharedProjectResolver, SharedProvider},
     call,
     operation::OperationSpec,
-    retry::RetryPolicy,
+    ratelimit::RateLimiter,
+    retry::{RetryBudget, RetryPolicy},
     Error,
 };
 
@@ -48,6 +49,10 @@ pub(crate) struct Settings {
     /// The configured endpoint: credentials go to its origin and nowhere else.
     pub endpoint: Url,
     pub retry: RetryPolicy,
+    /// Shared by every clone of the client: retries spend it, successes refill it.
+    pub retry_budget: Option<RetryBudget>,
+    /// Paces every attempt, shared by every clone of the client.
+    pub rate_limiter: Option<RateLimiter>,
     pub attempt_timeout: Option<Duration>,
     pub total_timeout: Option<Duration>,
     pub max_response_bytes: usize,
@@ -69,19 +74,33 @@ impl Transport {
         &self.0.retry
     }
 
-    /// The `pre` hook: rejects what the operation's spec forbids before anything is sent.
+    /// The retry budget the client's calls share, if any.
+    pub fn retry_budget(&self) -> Option<&RetryBudget> {
+        self.0.retry_budget.as_ref()
+    }
+
+    /// The rate limiter pacing the client's calls, if any.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.0.rate_limiter.as_ref()
+    }
+
+    /// The `pre` hook: rejects what the operation's spec forbids before anything is sent (path
+    /// segments that are empty or dots, lengths, header characters, item counts, bounds; see
+    /// [`OperationSpec`]). The message names the parameter and is bounded in length.
     pub(crate) fn check(
         &self,
         request: &reqwest::Request,
         operation: Option<&OperationSpec>,
     ) -> Result<(), String> {
-        match operation {
-            Some(op) => op.validate(request).map_err(|e| match e {
+        let Some(op) = operation else {
+            return Ok(());
+        };
+        op.validate(request, self.0.endpoint.path())
+            .map_err(|e| match e {
                 Error::InvalidRequest(message) => message,
                 other => other.to_string(),
-            }),
-            None => Ok(()),
-        }
+            })
+            .map_err(|message| bounded(&message))
     }
 
     /// The `exec` hook: sends the request and returns the answer for the generated code, or a
@@ -110,6 +129,18 @@ impl Transport {
             None => Ok(()),
         }
     }
+}
+
+/// Longest message the request check returns: its messages quote values cut short already; this
+/// keeps one that quotes something unforeseen from growing with the input.
+const MAX_MESSAGE_CHARS: usize = 400;
+
+fn bounded(message: &str) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message.to_owned();
+    }
+    let head: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    format!("{head}…")
 }
 
 /// Implements progenitor's hooks for a generated client by handing every request to its

@@ -32,6 +32,8 @@ pub fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
+        throttle_base_delay: Duration::from_millis(5),
+        throttle_max_delay: Duration::from_millis(20),
         ..RetryPolicy::default()
     }
 }

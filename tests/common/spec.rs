@@ -174,3 +174,63 @@ pub fn as_text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// The `maxLength` of the parameter `name` of `op`, if it is a string with one.
+pub fn max_length(spec: &OpenAPI, op: &Operation, name: &str) -> Option<usize> {
+    op.parameters.iter().find_map(|p| {
+        let data = parameter(spec, p).parameter_data_ref();
+        if data.name != name {
+            return None;
+        }
+        let ParameterSchemaOrContent::Schema(s) = &data.format else {
+            return None;
+        };
+        match &schema(spec, s).schema_kind {
+            openapiv3::SchemaKind::Type(openapiv3::Type::String(text)) => text.max_length,
+            _ => None,
+        }
+    })
+}
+
+/// JSON pointers of the arrays in the request body that must hold at least one item
+/// (`minItems >= 1`), through nested objects.
+pub fn non_empty_arrays(spec: &OpenAPI, op: &Operation) -> Vec<String> {
+    fn walk(spec: &OpenAPI, s: &Schema, pointer: &str, out: &mut Vec<String>) {
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &s.schema_kind else {
+            return;
+        };
+        for (name, property) in &object.properties {
+            let here = format!("{pointer}/{name}");
+            let property = match property {
+                ReferenceOr::Item(s) => s.as_ref(),
+                ReferenceOr::Reference { reference } => {
+                    let name = reference.trim_start_matches("#/components/schemas/");
+                    schema(spec, &spec.components.as_ref().unwrap().schemas[name])
+                }
+            };
+            match &property.schema_kind {
+                openapiv3::SchemaKind::Type(openapiv3::Type::Array(a))
+                    if a.min_items.is_some_and(|m| m >= 1) =>
+                {
+                    out.push(here)
+                }
+                openapiv3::SchemaKind::Type(openapiv3::Type::Object(_)) => {
+                    walk(spec, property, &here, out)
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let Some(ReferenceOr::Item(body)) = &op.request_body else {
+        return out;
+    };
+    if let Some(s) = body
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+    {
+        walk(spec, schema(spec, s), "", &mut out);
+    }
+    out
+}
