@@ -60,6 +60,28 @@ fn normalise(text: &str) -> String {
     out
 }
 
+/// Request IDs and timings differ from run to run: every `request_id` (and each of
+/// `listing_request_ids`) becomes `[ID]`, every `duration_ms` 0.
+fn normalise_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), &mut *v) {
+                    ("request_id", Value::String(_)) => *v = Value::from("[ID]"),
+                    ("duration_ms", Value::Number(_)) => *v = Value::from(0),
+                    ("listing_request_ids", Value::Array(ids)) => {
+                        ids.iter_mut().for_each(|id| *id = Value::from("[ID]"))
+                    }
+                    _ => normalise_json(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise_json),
+        _ => {}
+    }
+}
+
 #[test]
 fn plan_shows_the_diff_per_target_across_two_regions_with_groups_and_names() {
     let text = stdout(&mut members(&["plan", &file()]), 0);
@@ -446,9 +468,11 @@ fn apply_json_matches_the_golden_report() {
         ]),
         0,
     );
-    let got: serde_json::Value = serde_json::from_str(&normalise(&text)).unwrap();
+    let mut got: serde_json::Value = serde_json::from_str(&text).unwrap();
+    normalise_json(&mut got);
     let golden = std::fs::read_to_string(fixture("apply.json")).unwrap();
-    let want: serde_json::Value = serde_json::from_str(&normalise(&golden)).unwrap();
+    let mut want: serde_json::Value = serde_json::from_str(&golden).unwrap();
+    normalise_json(&mut want);
     assert_eq!(got, want, "{text}");
 }
 
@@ -476,11 +500,13 @@ fn apply_markdown_counts_per_target_then_what_was_done() {
         "{text}"
     );
     assert!(
-        text.contains("```\n\n3 applied, 0 already done, 0 calls failed\n\n### shop"),
+        text.contains(
+            "```\n\n3 applied, 0 already done, 0 calls failed, verification passed\n\n### shop"
+        ),
         "{text}"
     );
     assert!(
-        text.ends_with("```\n\n5 applied, 0 already done, 0 calls failed\n"),
+        text.ends_with("```\n\n5 applied, 0 already done, 0 calls failed, verification passed\n"),
         "{text}"
     );
 }

@@ -174,6 +174,10 @@ pub struct ApplyArgs {
     /// Calls in flight at once per target.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Skip the listing after applying that checks every member is as planned (on by
+    /// default: the service accepts some changes it does not make).
+    #[arg(long)]
+    pub no_verify: bool,
     #[command(flatten)]
     pub safety: SafetyArgs,
 }

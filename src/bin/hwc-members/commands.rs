@@ -141,6 +141,7 @@ async fn seed_fake(session: &Session, seed: &MembersFile) -> Result<(), String> 
         allow_large_removals: true,
         allow_removing_last_manager: true,
         concurrency: 4,
+        verify: true,
     };
     for target in &seed.targets {
         let label = format!("--fake-state {}", target.label());
@@ -153,10 +154,10 @@ async fn seed_fake(session: &Session, seed: &MembersFile) -> Result<(), String> 
             .resolve(target, &clients, wanted)
             .await
             .map_err(|e| format!("{label}: {e}"))?;
-        let plan = engine::plan(&clients, kind, id, true, &members)
+        let plan = engine::plan(&clients, kind, id, true, &members, 4)
             .await
             .map_err(|(e, _)| format!("{label}: {e}"))?;
-        let result = engine::apply(&clients, &plan, &options, &|_| {}).await;
+        let result = engine::apply(&clients, &plan, &options, std::sync::Arc::new(|_| {})).await;
         if !result.is_ok() {
             let why = result
                 .refused
@@ -182,7 +183,7 @@ async fn plan_all(p: &Prepared) -> Vec<(Target, TargetReport, Option<Plan>)> {
                 .resolve(target, &clients, wanted)
                 .await
                 .map_err(|e| (e, None))?;
-            engine::plan(&clients, kind, id, target.prune, &members).await
+            engine::plan(&clients, kind, id, target.prune, &members, 4).await
         }
         .await;
         let report = |changes, unchanged| {
@@ -349,6 +350,7 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
         allow_large_removals: a.safety.allow_large_removals,
         allow_removing_last_manager: a.safety.allow_removing_last_manager,
         concurrency: usize::from(a.concurrency),
+        verify: !a.no_verify,
     };
     let removes = planned.iter().any(|(_, r, _)| r.remove > 0);
     if removes && p.session.identity.is_none() {
@@ -381,13 +383,15 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
             .clients(target)
             .map_err(|e| format!("{}: {e}", report.target))?;
         let bar = bar(&report.target, report.changes.len(), global.output);
-        let result = engine::apply(&clients, plan, &options, &|n| bar.set_position(n)).await;
+        let moved = bar.clone();
+        let progress = std::sync::Arc::new(move |n| moved.set_position(n));
+        let result = engine::apply(&clients, plan, &options, progress).await;
         bar.finish_and_clear();
         report.status = if result.refused.is_some() {
             Status::Refused
         } else if result.error.is_some() {
             Status::Error
-        } else if result.failed.is_empty() {
+        } else if result.is_ok() {
             Status::Applied
         } else {
             Status::Incomplete

@@ -3,19 +3,21 @@
 //! rest of the program never names a `reconcile` item, so a new engine API changes this file
 //! only.
 
+use std::sync::Arc;
+
 use huaweicloud_openapi::{
+    projectman::Role,
     reconcile::{
-        self, ApplyReport, DesiredMember, DesiredPermissionSet, DesiredProject, PermissionSetPlan,
-        ProjectPlan, ReconcileError, Safety,
+        self, ApplyReport, DesiredMember, PermissionSetPlan, PermissionSetTarget, ProjectPlan,
+        ProjectTarget, ReconcileError, Safety, Verification,
     },
-    Error,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
     connect::{Resolved, TargetClients},
     file::{role_name, Kind},
-    output::{Action, ApplyResult, Change, Failed},
+    output::{Action, ApplyResult, Change, Failed, NotConverged, WriteCall},
 };
 
 /// A plan of one target, as saved by `plan --out`.
@@ -37,64 +39,81 @@ pub struct ApplyOptions {
     pub allow_large_removals: bool,
     /// Leave a project without a manager.
     pub allow_removing_last_manager: bool,
-    /// Calls in flight per target.
+    /// Calls in flight per target, listing pages included.
     pub concurrency: usize,
+    /// List each target again after applying and report members not as planned.
+    pub verify: bool,
 }
 
-fn message(e: &Error) -> String {
-    e.to_string()
+impl ApplyOptions {
+    fn engine(&self) -> reconcile::ApplyOptions {
+        reconcile::ApplyOptions::new()
+            .safety(Safety {
+                max_removal_share: self.max_removal_share,
+                allow_large_removals: self.allow_large_removals,
+                allow_removing_last_manager: self.allow_removing_last_manager,
+            })
+            .concurrency(self.concurrency)
+            .verify(self.verify)
+    }
 }
 
-/// Plans `kind` `id` against the resolved members.
+fn failure(e: &ReconcileError) -> (String, Option<String>) {
+    (e.to_string(), e.request_id().map(str::to_owned))
+}
+
+/// Plans `kind` `id` against the resolved members; listings follow `concurrency`.
 pub async fn plan(
     clients: &TargetClients,
     kind: Kind,
     id: &str,
     prune: bool,
     members: &[Resolved],
+    concurrency: usize,
 ) -> Result<Plan, (String, Option<String>)> {
-    let fail = |e: Error| (message(&e), e.request_id().map(str::to_owned));
+    let options = reconcile::ApplyOptions::new().concurrency(concurrency);
     match kind {
         Kind::PermissionSet => {
             let client = clients
                 .dataarts
                 .as_ref()
                 .ok_or(("no DataArts client".to_owned(), None))?;
-            let desired = DesiredPermissionSet {
-                permission_set_id: id.to_owned(),
-                members: members
-                    .iter()
-                    .map(|m| DesiredMember {
-                        member_type: m.member_type.clone(),
-                        member_id: m.id.clone(),
-                        member_name: m.name.clone(),
-                        workspace: m.workspace.clone(),
-                    })
-                    .collect(),
-                prune,
-            };
-            reconcile::plan_permission_set(client, &desired)
+            let desired = members.iter().map(|m| {
+                let member = DesiredMember {
+                    member_type: m.member_type.clone(),
+                    member_id: m.id.clone(),
+                    member_name: m.name.clone(),
+                    workspace: m.workspace.clone(),
+                };
+                (member.key(), member)
+            });
+            let target = PermissionSetTarget::new(client, id);
+            reconcile::plan(&target, desired, prune, &options)
                 .await
                 .map(Plan::PermissionSet)
-                .map_err(fail)
+                .map_err(|e| failure(&e))
         }
         Kind::Project => {
             let client = clients
                 .projectman
                 .as_ref()
                 .ok_or(("no ProjectMan client".to_owned(), None))?;
-            let desired = DesiredProject {
-                project_id: id.to_owned(),
-                members: members
-                    .iter()
-                    .map(|m| (m.id.clone(), m.role.unwrap_or_default() as i32))
-                    .collect(),
-                prune,
-            };
-            reconcile::plan_project(client, &desired)
+            let mut desired = Vec::with_capacity(members.len());
+            for m in members {
+                let value = m.role.unwrap_or_default();
+                let role = Role::from_value(value).ok_or_else(|| {
+                    (
+                        format!("project {id}: member {}: role {value} is not a role", m.id),
+                        None,
+                    )
+                })?;
+                desired.push((m.id.clone(), role));
+            }
+            let target = ProjectTarget::new(client, id);
+            reconcile::plan(&target, desired, prune, &options)
                 .await
                 .map(Plan::Project)
-                .map_err(fail)
+                .map_err(|e| failure(&e))
         }
     }
 }
@@ -103,8 +122,8 @@ impl Plan {
     /// The target's kind and ID, to match a saved plan with the file.
     pub fn kind_id(&self) -> (Kind, &str) {
         match self {
-            Plan::PermissionSet(p) => (Kind::PermissionSet, &p.permission_set_id),
-            Plan::Project(p) => (Kind::Project, &p.project_id),
+            Plan::PermissionSet(p) => (Kind::PermissionSet, &p.target),
+            Plan::Project(p) => (Kind::Project, &p.target),
         }
     }
 
@@ -131,9 +150,9 @@ impl Plan {
             Plan::PermissionSet(p) => {
                 for (action, m) in p
                     .add
-                    .iter()
+                    .values()
                     .map(|m| (Action::Add, m))
-                    .chain(p.remove.iter().map(|f| (Action::Remove, &f.member)))
+                    .chain(p.remove.values().map(|f| (Action::Remove, &f.member)))
                 {
                     out.push(Change {
                         action,
@@ -147,18 +166,23 @@ impl Plan {
             }
             Plan::Project(p) => {
                 for (user, role) in &p.add {
-                    out.push(Change::user(Action::Add, user, Some(*role), None));
+                    out.push(Change::user(Action::Add, user, Some(role.value()), None));
                 }
-                for c in &p.change_role {
+                for (user, c) in &p.change {
                     out.push(Change::user(
                         Action::ChangeRole,
-                        &c.user_id,
-                        Some(c.to),
-                        Some(c.from),
+                        user,
+                        Some(c.to.value()),
+                        Some(i64::from(c.from)),
                     ));
                 }
                 for (user, role) in &p.remove {
-                    out.push(Change::user(Action::Remove, user, None, Some(*role)));
+                    out.push(Change::user(
+                        Action::Remove,
+                        user,
+                        None,
+                        Some(i64::from(*role)),
+                    ));
                 }
             }
         }
@@ -171,8 +195,8 @@ impl Plan {
         match self {
             Plan::PermissionSet(p) => p
                 .remove
-                .iter()
-                .any(|f| f.member.member_type == "USER" && f.member.member_id == user_id),
+                .keys()
+                .any(|k| k.member_type == "USER" && k.member_id == user_id),
             Plan::Project(p) => p.remove.contains_key(user_id),
         }
     }
@@ -182,7 +206,7 @@ impl Plan {
         match self {
             Plan::PermissionSet(p) => p
                 .found
-                .iter()
+                .values()
                 .map(|f| Resolved {
                     member_type: f.member.member_type.clone(),
                     id: f.member.member_id.clone(),
@@ -209,14 +233,14 @@ impl Plan {
 }
 
 impl Change {
-    fn user(action: Action, id: &str, role: Option<i32>, from: Option<i32>) -> Self {
+    fn user(action: Action, id: &str, role: Option<i64>, from: Option<i64>) -> Self {
         Change {
             action,
             member_type: None,
             id: id.to_owned(),
             name: None,
-            role: role.map(|r| role_name(r.into())),
-            from_role: from.map(|r| role_name(r.into())),
+            role: role.map(role_name),
+            from_role: from.map(role_name),
         }
     }
 }
@@ -227,69 +251,97 @@ pub async fn current(
     kind: Kind,
     id: &str,
 ) -> Result<Plan, (String, Option<String>)> {
-    plan(clients, kind, id, true, &[]).await
+    plan(clients, kind, id, true, &[], 4).await
 }
 
-/// Applies `plan`; `progress` hears how many changes are done (today once, at the end: the
-/// engine reports when an apply returns).
+/// Applies `plan`; `progress` hears how many write calls are done, after each one.
 pub async fn apply(
     clients: &TargetClients,
     plan: &Plan,
     options: &ApplyOptions,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> ApplyResult {
-    let safety = Safety {
-        max_removal_share: options.max_removal_share,
-        allow_large_removals: options.allow_large_removals,
-        allow_removing_last_manager: options.allow_removing_last_manager,
-    };
-    let result: Result<ApplyReport, Error> = match plan {
+    let engine = options
+        .engine()
+        .on_progress(move |p| progress(p.done as u64));
+    let result: Result<ApplyReport, ReconcileError> = match plan {
         Plan::PermissionSet(p) => match &clients.dataarts {
-            Some(c) => reconcile::apply_permission_set(c, p, &safety, options.concurrency).await,
-            None => Err(Error::Config("no DataArts client".into())),
+            Some(c) => reconcile::apply_permission_set(c, p, &engine).await,
+            None => return ApplyResult::failed_to_start("no DataArts client"),
         },
         Plan::Project(p) => match &clients.projectman {
-            Some(c) => reconcile::apply_project(c, p, &safety, options.concurrency).await,
-            None => Err(Error::Config("no ProjectMan client".into())),
+            Some(c) => reconcile::apply_project(c, p, &engine).await,
+            None => return ApplyResult::failed_to_start("no ProjectMan client"),
         },
     };
     match result {
-        Ok(report) => {
-            progress((report.applied.len() + report.already_done.len()) as u64);
-            ApplyResult {
-                applied: report.applied,
-                already_done: report.already_done,
-                failed: report
-                    .failed
-                    .iter()
-                    .map(|c| Failed {
-                        changes: c.changes.clone(),
-                        error: message(&c.error),
-                        request_id: c.error.request_id().map(str::to_owned),
-                    })
-                    .collect(),
-                calls: report.calls,
-                ..ApplyResult::default()
-            }
-        }
+        Ok(report) => ApplyResult {
+            failed: report
+                .failed
+                .iter()
+                .map(|c| Failed {
+                    changes: c.changes.clone(),
+                    error: c.error.to_string(),
+                    request_id: c.error.request_id().map(str::to_owned),
+                })
+                .collect(),
+            not_converged: report
+                .not_converged()
+                .iter()
+                .map(|n| NotConverged {
+                    member: n.member.clone(),
+                    change: n.change.clone(),
+                    expected: n.expected.clone(),
+                    found: n.found.clone(),
+                    reason: n.reason.clone(),
+                })
+                .collect(),
+            verification: match &report.verification {
+                Verification::Skipped => "skipped".into(),
+                Verification::Passed => "passed".into(),
+                Verification::NotConverged { .. } => "not_converged".into(),
+                Verification::Failed { error } => format!("failed: {error}"),
+            },
+            calls: report.calls,
+            writes: report
+                .chunks
+                .iter()
+                .map(|c| WriteCall {
+                    operation: c.operation.clone(),
+                    changes: c.changes.len(),
+                    request_id: c.request_id.clone(),
+                    attempts: c.attempts,
+                    outcome: format!("{:?}", c.outcome).to_lowercase(),
+                    duration_ms: c.duration_ms,
+                })
+                .collect(),
+            listing_request_ids: report
+                .listings
+                .iter()
+                .flat_map(|l| l.request_ids.iter().cloned())
+                .collect(),
+            applied: report.applied,
+            already_done: report.already_done,
+            ..ApplyResult::default()
+        },
         Err(error) => {
             let hint = match &error {
-                Error::Reconcile(ReconcileError::TooManyRemovals { .. }) => Some(format!(
+                ReconcileError::TooManyRemovals { .. } => Some(format!(
                     "check the plan; to apply it anyway pass --allow-large-removals (or raise --max-removal-share from {})",
                     options.max_removal_share
                 )),
-                Error::Reconcile(ReconcileError::LastManager { .. }) => Some(
+                ReconcileError::LastManager { .. } => Some(
                     "keep a project_manager in the file, or pass --allow-removing-last-manager".into(),
                 ),
-                Error::Reconcile(ReconcileError::Stale { .. }) => Some(
+                ReconcileError::Stale { .. } => Some(
                     "plan again (or apply without --plan) against the members as they are now".into(),
                 ),
                 _ => None,
             };
-            let refused = matches!(error, Error::Reconcile(_));
+            let refused = error.is_refusal();
             ApplyResult {
-                refused: refused.then(|| message(&error)),
-                error: (!refused).then(|| message(&error)),
+                refused: refused.then(|| error.to_string()),
+                error: (!refused).then(|| error.to_string()),
                 request_id: error.request_id().map(str::to_owned),
                 hint,
                 ..ApplyResult::default()

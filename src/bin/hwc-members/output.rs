@@ -86,6 +86,38 @@ pub struct Failed {
     pub request_id: Option<String>,
 }
 
+/// A member that verification found not as planned.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotConverged {
+    /// Who.
+    pub member: String,
+    /// The planned change.
+    pub change: String,
+    /// What the plan expected.
+    pub expected: String,
+    /// What the listing found.
+    pub found: String,
+    /// The service's likely reason, when known.
+    pub reason: Option<String>,
+}
+
+/// One write call of an apply, for the audit trail.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteCall {
+    /// The operation.
+    pub operation: String,
+    /// Changes it carried.
+    pub changes: usize,
+    /// The service's request ID.
+    pub request_id: Option<String>,
+    /// Attempts the transport sent (retries included).
+    pub attempts: u64,
+    /// How it ended.
+    pub outcome: String,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
 /// What an apply of one target did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ApplyResult {
@@ -95,8 +127,16 @@ pub struct ApplyResult {
     pub already_done: Vec<String>,
     /// Calls that failed.
     pub failed: Vec<Failed>,
-    /// Calls made.
-    pub calls: usize,
+    /// Members verification found not as planned.
+    pub not_converged: Vec<NotConverged>,
+    /// What listing the target again found: `passed`, `not_converged`, `skipped`, `failed: ...`.
+    pub verification: String,
+    /// Attempts the transport sent, listings and retries included.
+    pub calls: u64,
+    /// Every write call, with its request ID.
+    pub writes: Vec<WriteCall>,
+    /// Request IDs of every listing page.
+    pub listing_request_ids: Vec<String>,
     /// Why the plan was refused (safety limit, stale plan, self-removal, no confirmation).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
@@ -114,7 +154,18 @@ pub struct ApplyResult {
 impl ApplyResult {
     /// Every change in place, nothing refused.
     pub fn is_ok(&self) -> bool {
-        self.failed.is_empty() && self.refused.is_none() && self.error.is_none()
+        self.failed.is_empty()
+            && self.not_converged.is_empty()
+            && self.refused.is_none()
+            && self.error.is_none()
+    }
+
+    /// An apply that could not start.
+    pub fn failed_to_start(why: &str) -> Self {
+        ApplyResult {
+            error: Some(why.to_owned()),
+            ..ApplyResult::default()
+        }
     }
 }
 
@@ -331,11 +382,26 @@ impl Report {
                 } else {
                     writeln!(
                         out,
-                        "  {} applied, {} already done, {} failed, {} calls",
+                        "  {} applied, {} already done, {} failed, {} calls, verification {}",
                         apply.applied.len(),
                         apply.already_done.len(),
                         apply.failed.iter().map(|f| f.changes.len()).sum::<usize>(),
-                        apply.calls
+                        apply.calls,
+                        apply.verification
+                    )?;
+                }
+                for n in &apply.not_converged {
+                    writeln!(
+                        out,
+                        "  {red}not converged{red:#} {} ({}): expected {}, found {}{}",
+                        n.member,
+                        n.change,
+                        n.expected,
+                        n.found,
+                        n.reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
                     )?;
                 }
                 for f in &apply.failed {
@@ -431,10 +497,24 @@ impl Report {
                     md.push_str(&format!("\n**Not applied:** {why}\n"));
                 } else {
                     md.push_str(&format!(
-                        "\n{} applied, {} already done, {} calls failed\n",
+                        "\n{} applied, {} already done, {} calls failed, verification {}\n",
                         a.applied.len(),
                         a.already_done.len(),
-                        a.failed.len()
+                        a.failed.len(),
+                        a.verification
+                    ));
+                }
+                for n in &a.not_converged {
+                    md.push_str(&format!(
+                        "- not converged: {} ({}): expected {}, found {}{}\n",
+                        n.member,
+                        n.change,
+                        n.expected,
+                        n.found,
+                        n.reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
                     ));
                 }
                 for f in &a.failed {
