@@ -1351,3 +1351,102 @@ async fn a_large_job_with_transient_faults_everywhere_converges_in_one_apply() {
             .is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_server_errors_on_every_request_and_a_rate_limit_converge_in_one_apply() {
+    // 5 % of all requests answered 500, at random (seeded), and the gateway's rate limit,
+    // through clients with the transport's own retries: GETs retried, POST 500s left to the
+    // engine's verification round, throttled writes waited out. A permission set of 10,000
+    // members and five projects of 1,000 converge in one apply each.
+    use huaweicloud_openapi::{
+        auth::Credentials,
+        fake::{RandomFaults, RateLimit},
+        DataArtsClient, ProjectManClient,
+    };
+    let fake = fake::FakeServer::start().await.unwrap();
+    let retry = RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        throttle_base_delay: Duration::from_millis(100),
+        throttle_max_delay: Duration::from_millis(400),
+        ..RetryPolicy::default()
+    };
+    let token = Credentials::token(common::TOKEN).unwrap();
+    let da = DataArtsClient::builder()
+        .endpoint(fake.endpoint())
+        .credentials(token.clone())
+        .project_id(fake::PROJECT_ID)
+        .workspace(common::WORKSPACE)
+        .retry_policy(retry.clone())
+        .build()
+        .unwrap();
+    let pm = ProjectManClient::builder()
+        .endpoint(fake.endpoint())
+        .credentials(token)
+        .retry_policy(retry)
+        .build()
+        .unwrap();
+    let fill = options().verify(false);
+    let start = reconcile::plan_permission_set(&da, &desired_set(0..5_000, true))
+        .await
+        .unwrap();
+    reconcile::apply_permission_set(&da, &start, &fill)
+        .await
+        .unwrap();
+    let project = |p: usize| format!("{:032x}", 0xfa_0000 + p);
+    let wanted = |p: usize, members: &mut dyn Iterator<Item = (usize, Role)>| DesiredProject {
+        project_id: project(p),
+        members: members.map(|(i, r)| (uid(i), r)).collect(),
+        prune: true,
+    };
+    for p in 0..5 {
+        let start = wanted(p, &mut (0..500).map(|i| (i, Role::Developer)));
+        let plan = reconcile::plan_project(&pm, &start).await.unwrap();
+        reconcile::apply_project(&pm, &plan, &fill).await.unwrap();
+    }
+    let goal = |p: usize| {
+        wanted(
+            p,
+            &mut (0..200)
+                .map(|i| (i, Role::Developer))
+                .chain((200..300).map(|i| (i, Role::Viewer)))
+                .chain((500..1_199).map(|i| (i, Role::Tester))),
+        )
+    };
+
+    fake.set_random_faults(Some(RandomFaults::new(0.05, 20261201)))
+        .unwrap();
+    fake.set_rate_limit(Some(RateLimit::new(150, Duration::from_secs(1))))
+        .unwrap();
+    let options = relaxed().concurrency(8);
+    let set = desired_set(2_000..12_000, true);
+    let plan = reconcile::plan_permission_set(&da, &set).await.unwrap();
+    let report = reconcile::apply_permission_set(&da, &plan, &options)
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{report}");
+    for p in 0..5 {
+        let plan = reconcile::plan_project(&pm, &goal(p)).await.unwrap();
+        let report = reconcile::apply_project(&pm, &plan, &options)
+            .await
+            .unwrap();
+        assert!(report.is_complete(), "{report}");
+    }
+    assert!(fake.fault_count() > 0, "random faults were served");
+    assert!(fake.throttled_count() > 0, "the rate limit was reached");
+
+    fake.set_random_faults(None).unwrap();
+    fake.set_rate_limit(None).unwrap();
+    assert_eq!(set_size(&fake), 10_000);
+    assert!(reconcile::plan_permission_set(&da, &set)
+        .await
+        .unwrap()
+        .is_empty());
+    for p in 0..5 {
+        assert_eq!(fake.project_members(&project(p)).len(), 1_000);
+        assert!(reconcile::plan_project(&pm, &goal(p))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
