@@ -9,10 +9,14 @@
 //! - **terraform-like**: one call per member, 10 at a time (Terraform's default parallelism);
 //! - **naive loop**: one call per member, one at a time.
 //!
+//! Then reconcile once more against the fake's gateway limited to `--rate=N` calls per second
+//! (default 50), with the clients paced at that rate: its wall time against the floor, the calls
+//! that got through divided by the rate.
+//!
 //! The baselines get their plans for free (not timed, not counted); reconcile's figures include
 //! its listings. Prints wall time, calls and the ratios. `bench/reconcile.sh` runs it.
 //!
-//! `cargo run --release --features fake --example bench_reconcile [-- LATENCY_MS [--no-naive]]`
+//! `cargo run --release --features fake --example bench_reconcile [-- LATENCY_MS [--no-naive] [--rate=N]]`
 
 use std::{
     process::ExitCode,
@@ -23,12 +27,13 @@ use futures::StreamExt;
 use huaweicloud_openapi::{
     auth::Credentials,
     dataarts::types as da,
-    fake::{self, FakeServer},
+    fake::{self, FakeServer, RateLimit},
     projectman::{types as pm, Role},
     reconcile::{
         self, ApplyOptions, DesiredMember, DesiredPermissionSet, DesiredProject, PermissionSetPlan,
         ProjectPlan, ReconcileError, Safety,
     },
+    ratelimit::RateLimiter,
     retry::RetryPolicy,
     DataArtsClient, Error, Execute, ProjectManClient,
 };
@@ -288,6 +293,48 @@ async fn measure(
     Ok(run)
 }
 
+/// The reconcile run again, against the fake's gateway limited to `rate` calls per 1-second
+/// window, with the clients paced at that rate (`RateLimiter::fixed`) and their default retries:
+/// the floor is the calls the job needs divided by the rate.
+async fn rate_limited(latency: Duration, rate: u32) -> Result<(), Error> {
+    let mut c = seeded(latency).await?;
+    let pace = RateLimiter::fixed(f64::from(rate))?;
+    let token = Credentials::token("bench")?;
+    c.da = DataArtsClient::builder()
+        .endpoint(c.fake.endpoint())
+        .credentials(token.clone())
+        .project_id(fake::PROJECT_ID)
+        .workspace("dd97167b873d4a79b2aad54d4370a3bc")
+        .rate_limiter(pace.clone())
+        .build()?;
+    c.pm = ProjectManClient::builder()
+        .endpoint(c.fake.endpoint())
+        .credentials(token)
+        .rate_limiter(pace)
+        .build()?;
+    c.fake
+        .set_rate_limit(Some(RateLimit::new(rate, Duration::from_secs(1))))?;
+    let before = c.fake.request_count();
+    let started = Instant::now();
+    engine(&c, 8, true).await?;
+    let time = started.elapsed();
+    let calls = c.fake.request_count() - before;
+    let throttled = c.fake.throttled_count();
+    c.fake.set_rate_limit(None)?;
+    c.fake.set_latency(Duration::ZERO);
+    check_done(&c).await?;
+    let floor = (calls - throttled) as f64 / f64::from(rate);
+    println!(
+        "{:<22} {:>9.2} s {:>7} calls ({throttled} throttled); limit {rate}/s, floor {floor:.2} s: \
+         {:.2}x the floor",
+        "reconcile, rate-limited",
+        time.as_secs_f64(),
+        calls,
+        time.as_secs_f64() / floor
+    );
+    Ok(())
+}
+
 async fn run(latency: Duration, naive: bool) -> Result<(), Error> {
     println!(
         "job: permission set 5,000 -> 10,000 members (+7,000 -2,000), {PROJECTS} projects \
@@ -335,7 +382,15 @@ async fn main() -> ExitCode {
         .find_map(|a| a.parse().ok())
         .map_or(Duration::from_millis(20), Duration::from_millis);
     let naive = !args.iter().any(|a| a == "--no-naive");
-    match run(latency, naive).await {
+    let rate = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--rate=").and_then(|r| r.parse().ok()))
+        .unwrap_or(50);
+    let result = match run(latency, naive).await {
+        Ok(()) => rate_limited(latency, rate).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench_reconcile: {e}");
