@@ -29,11 +29,11 @@ use huaweicloud_openapi::{
     dataarts::types as da,
     fake::{self, FakeServer, RateLimit},
     projectman::{types as pm, Role},
+    ratelimit::RateLimiter,
     reconcile::{
         self, ApplyOptions, DesiredMember, DesiredPermissionSet, DesiredProject, PermissionSetPlan,
         ProjectPlan, ReconcileError, Safety,
     },
-    ratelimit::RateLimiter,
     retry::RetryPolicy,
     DataArtsClient, Error, Execute, ProjectManClient,
 };

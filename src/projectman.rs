@@ -20,6 +20,21 @@ impl From<types::error::ConversionError> for crate::Error {
     }
 }
 
+impl Role {
+    /// The role's name in snake case (`project_manager` for [`Role::ProjectManager`]): how
+    /// desired-state files, saved plans and messages spell it, one spelling everywhere.
+    pub fn snake_case_name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+}
+
 /// ProjectMan settings of the client builder: none beyond the shared ones.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectMan {}

@@ -30,18 +30,6 @@ fn role_name(role: i32) -> String {
     Role::from_value(role.into()).map_or_else(|| format!("role {role}"), |r| format!("{r:?}"))
 }
 
-/// `ProjectManager` for [`Role::ProjectManager`]: the name in `Debug`, in snake case.
-fn snake_case(role: Role) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{role:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 /// As its wire value (`4`), so saved plans read like the API.
 impl Serialize for Role {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -72,7 +60,7 @@ impl<'de> Deserialize<'de> for Role {
                 Role::ALL
                     .iter()
                     .copied()
-                    .find(|r| snake_case(*r) == v || format!("{r:?}") == v)
+                    .find(|r| r.snake_case_name() == v || format!("{r:?}") == v)
                     .or_else(|| v.parse().ok().and_then(Role::from_value))
                     .ok_or_else(|| E::custom(unknown_role(&v)))
             }
@@ -84,7 +72,7 @@ impl<'de> Deserialize<'de> for Role {
 fn unknown_role(value: &dyn fmt::Display) -> String {
     let known: Vec<String> = Role::ALL
         .iter()
-        .map(|r| format!("{} ({})", snake_case(*r), r.value()))
+        .map(|r| format!("{} ({})", r.snake_case_name(), r.value()))
         .collect();
     format!("unknown role {value}; roles are {}", known.join(", "))
 }

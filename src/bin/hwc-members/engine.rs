@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     connect::{Resolved, TargetClients},
     file::{role_name, Kind},
-    output::{Action, ApplyResult, Change, Failed, NotConverged, WriteCall},
+    output::{Action, ApplyResult, Change, Failed, WriteCall},
 };
 
 /// A plan of one target, as saved by `plan --out`.
@@ -285,17 +285,7 @@ pub async fn apply(
                     request_id: c.error.request_id().map(str::to_owned),
                 })
                 .collect(),
-            not_converged: report
-                .not_converged()
-                .iter()
-                .map(|n| NotConverged {
-                    member: n.member.clone(),
-                    change: n.change.clone(),
-                    expected: n.expected.clone(),
-                    found: n.found.clone(),
-                    reason: n.reason.clone(),
-                })
-                .collect(),
+            not_converged: report.not_converged().to_vec(),
             verification: match &report.verification {
                 Verification::Skipped => "skipped".into(),
                 Verification::Passed => "passed".into(),

@@ -93,28 +93,16 @@ pub struct Member {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoleArg(pub Role);
 
-/// `ProjectManager` as `project_manager`.
-pub fn snake_case(role: Role) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{role:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 /// The name of role number `value`, or the number.
 pub fn role_name(value: i64) -> String {
-    Role::from_value(value).map_or_else(|| value.to_string(), snake_case)
+    Role::from_value(value).map_or_else(|| value.to_string(), Role::snake_case_name)
 }
 
 fn grantable() -> String {
     Role::ALL
         .iter()
         .filter(|r| **r != Role::ProjectCreator)
-        .map(|r| format!("{} ({})", snake_case(*r), r.value()))
+        .map(|r| format!("{} ({})", r.snake_case_name(), r.value()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -134,7 +122,7 @@ impl RoleArg {
 
 impl Serialize for RoleArg {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&snake_case(self.0))
+        serializer.serialize_str(&self.0.snake_case_name())
     }
 }
 
@@ -154,7 +142,7 @@ impl<'de> Deserialize<'de> for RoleArg {
                 RoleArg::new(role, &v).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RoleArg, E> {
-                let role = Role::ALL.into_iter().find(|r| snake_case(*r) == v);
+                let role = Role::ALL.into_iter().find(|r| r.snake_case_name() == v);
                 RoleArg::new(role, &format_args!("{v:?}")).map_err(E::custom)
             }
         }

@@ -86,20 +86,8 @@ pub struct Failed {
     pub request_id: Option<String>,
 }
 
-/// A member that verification found not as planned.
-#[derive(Debug, Clone, Serialize)]
-pub struct NotConverged {
-    /// Who.
-    pub member: String,
-    /// The planned change.
-    pub change: String,
-    /// What the plan expected.
-    pub expected: String,
-    /// What the listing found.
-    pub found: String,
-    /// The service's likely reason, when known.
-    pub reason: Option<String>,
-}
+/// A member that verification found not as planned: the engine's own record.
+pub use huaweicloud_openapi::reconcile::NotConverged;
 
 /// One write call of an apply, for the audit trail.
 #[derive(Debug, Clone, Serialize)]
