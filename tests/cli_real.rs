@@ -250,3 +250,69 @@ async fn an_iam_user_and_password_from_the_environment_gets_one_token_per_region
             .contains(&("7116d09f88fa41908676fdd4b039e95b".to_owned(), 8)));
     }
 }
+
+/// Against the cloud (no `--identity`), the tool asks CodeArts who the credentials belong to
+/// (`GET /v4/user`, answered here by a raw server written from the document) and refuses an
+/// apply that would remove that user; nothing is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_that_removes_the_caller_found_through_codearts_is_refused() {
+    const CALLER: &str = "a360371833bf4c558f796fd707b44daf";
+    const JAMES_ID: &str = "7116d09f88fa41908676fdd4b039e95b";
+    let members = format!(
+        r#"{{"total": 2, "members": [
+            {{"user_id": "{CALLER}", "role_id": 4, "user_name": "me"}},
+            {{"user_id": "{JAMES_ID}", "role_id": 3, "user_name": "James"}}]}}"#
+    );
+    let service = Hostile::start("127.0.0.1", move |_, head| {
+        if head.starts_with("GET /v4/user ") {
+            let me = format!(r#"{{"user_id": "{CALLER}", "user_name": "me", "domain_id": "d"}}"#);
+            response(200, "", me.as_bytes())
+        } else if head.starts_with("GET /v4/projects/") {
+            response(200, "", members.as_bytes())
+        } else {
+            response(204, "", b"")
+        }
+    })
+    .await;
+    let iam = Hostile::start("127.0.0.1", |_, _| response(200, "", JAMES.as_bytes())).await;
+    let (home, _) = setup("self", &service.url(), &iam.url(), "prod");
+    let file = home.join("self.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "targets:\n  - name: shop\n    project: 526cefde62004de2b62b5e8dd2c2b3af\n    endpoint: {}\n    iam_endpoint: {}\n    profile: prod\n    prune: true\n    members: [{{user: James, role: project_manager}}]\n",
+            service.url(),
+            iam.url()
+        ),
+    )
+    .unwrap();
+    let args = [
+        "apply",
+        "--yes",
+        "--allow-large-removals",
+        "-o",
+        "json",
+        file.to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let out = tokio::task::spawn_blocking(move || run(&home, args))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "the plan removes {CALLER}, the identity running this apply"
+        )),
+        "{stdout}"
+    );
+    let received = service.received();
+    assert!(received.iter().any(|r| r.starts_with("GET /v4/user ")));
+    assert!(
+        !received
+            .iter()
+            .any(|r| r.starts_with("DELETE") || r.starts_with("POST")),
+        "{received:?}"
+    );
+}

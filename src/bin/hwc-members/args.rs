@@ -198,8 +198,9 @@ pub struct SafetyArgs {
     /// caller).
     #[arg(long)]
     pub allow_removing_self: bool,
-    /// The IAM user ID this run acts as, for the self-removal check against the cloud (the
-    /// fake's caller is known).
+    /// The IAM user ID this run acts as, for the self-removal check. Without it, a project
+    /// target asks CodeArts whose credentials these are (`GET /v4/user`); the fake's caller is
+    /// known; a permission set cannot tell, and the check is skipped with a warning.
     #[arg(long, value_name = "USER_ID", env = "HWC_MEMBERS_IDENTITY")]
     pub identity: Option<String>,
 }

@@ -352,20 +352,24 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
         concurrency: usize::from(a.concurrency),
         verify: !a.no_verify,
     };
-    let removes = planned.iter().any(|(_, r, _)| r.remove > 0);
-    if removes && p.session.identity.is_none() {
-        eprintln!(
-            "hwc-members: warning: without --identity the check that this apply does not remove \
-             the identity running it cannot run"
-        );
-    }
     for (target, report, plan) in &mut planned {
         let Some(plan) = plan else { continue };
         if plan.is_empty() {
             continue;
         }
-        if let Some(me) = &p.session.identity {
-            if plan.removes_user(me) && !a.safety.allow_removing_self {
+        let clients = p
+            .session
+            .clients(target)
+            .map_err(|e| format!("{}: {e}", report.target))?;
+        // Who runs this apply: --identity, the fake's caller, or what CodeArts says of these
+        // credentials (project targets).
+        let me = match &p.session.identity {
+            Some(me) => Some(me.clone()),
+            None if report.remove > 0 => clients.caller_id().await,
+            None => None,
+        };
+        match &me {
+            Some(me) if plan.removes_user(me) && !a.safety.allow_removing_self => {
                 report.status = Status::Refused;
                 report.apply = Some(ApplyResult {
                     refused: Some(format!(
@@ -377,11 +381,13 @@ async fn apply(a: ApplyArgs, global: &Global) -> Result<u8, String> {
                 });
                 continue;
             }
+            None if report.remove > 0 => eprintln!(
+                "hwc-members: warning: {}: who runs this apply is unknown (pass --identity), so \
+                 the check that it does not remove itself cannot run",
+                report.target
+            ),
+            _ => {}
         }
-        let clients = p
-            .session
-            .clients(target)
-            .map_err(|e| format!("{}: {e}", report.target))?;
         let bar = bar(&report.target, report.changes.len(), global.output);
         let moved = bar.clone();
         let progress = std::sync::Arc::new(move |n| moved.set_position(n));

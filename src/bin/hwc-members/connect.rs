@@ -57,6 +57,17 @@ pub struct TargetClients {
     pub iam: IamClient,
 }
 
+impl TargetClients {
+    /// The IAM user ID of whoever these credentials belong to, as CodeArts tells it
+    /// (`GET /v4/user`), for a project target; `None` for a permission set or when CodeArts
+    /// does not say.
+    pub async fn caller_id(&self) -> Option<String> {
+        let projectman = self.projectman.as_ref()?;
+        let user = projectman.show_cur_user_info().execute().await.ok()?;
+        user.into_inner().user_id.map(|id| id.to_string())
+    }
+}
+
 /// One member with its user name resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
