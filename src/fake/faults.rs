@@ -411,8 +411,14 @@ fn redact(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// The error-code prefix of the service that serves `operation`.
 fn service_prefix(operation: Option<&str>) -> &'static str {
+    #[cfg(feature = "projectman")]
     let projectman =
         operation.is_some_and(|op| crate::projectman::OPERATIONS.iter().any(|o| o.name == op));
+    #[cfg(not(feature = "projectman"))]
+    let projectman = {
+        let _ = operation;
+        false
+    };
     if projectman {
         "PM"
     } else {

@@ -73,11 +73,13 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "dataarts")]
 mod dataarts;
 mod faults;
 mod gate;
 mod iam;
 mod metadata;
+#[cfg(feature = "projectman")]
 mod projectman;
 mod state;
 
@@ -94,15 +96,17 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use axum::{middleware, Router};
 
-use crate::{
-    dataarts::types::{PermissionSet, PermissionSetMember, PermissionSetPermission},
-    operation::OperationSpec,
-    Error,
-};
+#[cfg(feature = "dataarts")]
+use crate::dataarts::types::{PermissionSet, PermissionSetMember, PermissionSetPermission};
+use crate::{operation::OperationSpec, Error};
 
-/// The operations the fake serves, by service.
-const OPERATION_TABLES: &[&[OperationSpec]] =
-    &[crate::dataarts::OPERATIONS, crate::projectman::OPERATIONS];
+/// The operations the fake serves, by service (those the crate was built with).
+const OPERATION_TABLES: &[&[OperationSpec]] = &[
+    #[cfg(feature = "dataarts")]
+    crate::dataarts::OPERATIONS,
+    #[cfg(feature = "projectman")]
+    crate::projectman::OPERATIONS,
+];
 use state::State;
 
 /// The user ID the fake takes every caller for: the creator of every CodeArts project.
@@ -111,9 +115,12 @@ pub const CALLER_USER_ID: &str = state::FAKE_USER_ID;
 /// Both services' routes, behind the shared layers: request IDs outermost, then faults (which
 /// may answer instead), then authentication.
 fn router(state: state::AppState) -> Router {
-    Router::new()
-        .merge(dataarts::router())
-        .merge(projectman::router())
+    let services = Router::new();
+    #[cfg(feature = "dataarts")]
+    let services = services.merge(dataarts::router());
+    #[cfg(feature = "projectman")]
+    let services = services.merge(projectman::router());
+    services
         .layer(middleware::from_fn_with_state(
             state.clone(),
             gate::authenticate,
@@ -160,6 +167,7 @@ impl FakeServer {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::new(key)));
+        #[cfg(feature = "dataarts")]
         state::lock(&state).seed_permission_set(
             PROJECT_ID,
             PERMISSION_SET_ID,
@@ -213,11 +221,13 @@ impl FakeServer {
     }
 
     /// Adds (or renames) a permission set that later calls can use.
+    #[cfg(feature = "dataarts")]
     pub fn add_permission_set(&self, project_id: &str, permission_set_id: &str, name: &str) {
         state::lock(&self.state).seed_permission_set(project_id, permission_set_id, name);
     }
 
     /// The permission set as the fake holds it now.
+    #[cfg(feature = "dataarts")]
     pub fn permission_set(
         &self,
         project_id: &str,
@@ -230,6 +240,7 @@ impl FakeServer {
     }
 
     /// The permission set's members, in the order they were added.
+    #[cfg(feature = "dataarts")]
     pub fn members(&self, project_id: &str, permission_set_id: &str) -> Vec<PermissionSetMember> {
         state::lock(&self.state)
             .dataarts
@@ -240,6 +251,7 @@ impl FakeServer {
 
     /// A CodeArts project's members as `(user_id, role_id)`, sorted by user ID. A project the
     /// fake has seen has the caller, [`CALLER_USER_ID`], as its creator (role -1).
+    #[cfg(feature = "projectman")]
     pub fn project_members(&self, project_id: &str) -> Vec<(String, i32)> {
         state::lock(&self.state)
             .projectman
@@ -250,6 +262,7 @@ impl FakeServer {
     }
 
     /// The permission set's permissions, in the order they were added.
+    #[cfg(feature = "dataarts")]
     pub fn permissions(
         &self,
         project_id: &str,

@@ -6,7 +6,11 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use super::{dataarts::DataArtsState, faults::Faults, projectman::ProjectManState};
+#[cfg(feature = "dataarts")]
+use super::dataarts::DataArtsState;
+use super::faults::Faults;
+#[cfg(feature = "projectman")]
+use super::projectman::ProjectManState;
 
 /// The identity the fake reports as creator and updater.
 pub(super) const FAKE_USER: &str = "fake_user";
@@ -22,7 +26,9 @@ pub(super) const INSTANCE_ID: &str = "dd97167b873d4a79b2aad54d4370a3bc";
 pub(super) type AppState = Arc<Mutex<State>>;
 
 pub(super) struct State {
+    #[cfg(feature = "dataarts")]
     pub dataarts: DataArtsState,
+    #[cfg(feature = "projectman")]
     pub projectman: ProjectManState,
     pub requests: usize,
     /// AK/SK pair to verify signatures with, when configured.
@@ -43,7 +49,9 @@ pub(super) fn lock(state: &Arc<Mutex<State>>) -> MutexGuard<'_, State> {
 impl State {
     pub fn new(key: Option<(String, String)>) -> Self {
         State {
+            #[cfg(feature = "dataarts")]
             dataarts: DataArtsState::default(),
+            #[cfg(feature = "projectman")]
             projectman: ProjectManState::default(),
             requests: 0,
             key,

@@ -71,8 +71,10 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "dataarts")]
 mod dataarts;
 mod engine;
+#[cfg(feature = "projectman")]
 mod projectman;
 mod report;
 
@@ -84,6 +86,7 @@ use crate::{
     Error,
 };
 
+#[cfg(feature = "dataarts")]
 pub use dataarts::{
     apply_permission_set, plan_permission_set, DesiredMember, DesiredPermissionSet, FoundMember,
     MemberKey, PermissionSetPlan, PermissionSetTarget,
@@ -92,6 +95,7 @@ pub use engine::{
     apply, plan, ApplyOptions, Change, Limits, ListSettings, Listing, Plan, ProgressFn, Target,
     Written,
 };
+#[cfg(feature = "projectman")]
 pub use projectman::{
     apply_project, plan_project, DesiredProject, ProjectPlan, ProjectTarget, RoleChange,
     MAX_PROJECT_MEMBERS,
