@@ -424,3 +424,44 @@ async fn the_fakes_500_bursts_are_retried_for_reads_only() {
     assert_eq!(fake.fault_count(), 2);
     add_member(&pm).await.unwrap();
 }
+
+/// Credentials that can be refreshed: a 401 gets one retry with fresh ones.
+#[derive(Debug)]
+struct Refreshable;
+
+impl huaweicloud_openapi::auth::ProvideCredentials for Refreshable {
+    fn provide(&self) -> futures::future::BoxFuture<'_, Result<Credentials, Error>> {
+        Box::pin(async { Credentials::token(TOKEN) })
+    }
+
+    fn invalidate(&self, _used: &Credentials) -> bool {
+        true
+    }
+}
+
+/// A 401 refreshed, two transient 503s (the last regular attempt), then the gateway's throttling:
+/// the throttled request is sent again beyond `max_attempts`, and the call succeeds.
+#[tokio::test]
+async fn throttling_after_the_last_regular_attempt_is_still_retried() {
+    let server = Hostile::start("127.0.0.1", |n, _| match n {
+        0 => response(
+            401,
+            "",
+            br#"{"error_code":"APIGW.0301","error_msg":"expired"}"#,
+        ),
+        1 | 2 => response(503, "", br#"{"error_code":"DLS.0503","error_msg":"busy"}"#),
+        3 => response(429, "", THROTTLED),
+        _ => response(200, "", LIST_BODY),
+    })
+    .await;
+    let client = DataArtsClient::builder()
+        .endpoint(server.url())
+        .credentials_provider(Refreshable)
+        .project_id(PROJECT)
+        .workspace(WORKSPACE)
+        .retry_policy(policy())
+        .build()
+        .unwrap();
+    list(&client).await.unwrap();
+    assert_eq!(server.received().len(), 5);
+}

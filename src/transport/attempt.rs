@@ -75,7 +75,7 @@ impl Transport {
         let project =
             project::fill(settings, &mut request, first.as_ref(), deadline, started).await?;
         let mut credentials = first;
-        let mut original = Some(request);
+        let original = request;
         // `attempt` counts what the retry policy's `max_attempts` sees; the one retry after a
         // 401 with fresh credentials is extra, and throttled attempts count in `throttled`.
         let (mut attempt, mut sent, mut fresh_after_401) = (0u32, 0u32, false);
@@ -90,8 +90,7 @@ impl Transport {
             sent += 1;
             call::attempted();
             span.record("attempt", sent);
-            let last = attempt >= settings.retry.max_attempts && fresh_after_401;
-            let this = next_copy(&mut original, last)?;
+            let this = next_copy(&original)?;
             if let Some(limiter) = &settings.rate_limiter {
                 let until = deadline.map(tokio::time::Instant::from_std);
                 if let Err(wait) = limiter.acquire(until).await {
@@ -284,19 +283,13 @@ fn prepare(settings: &Settings, request: &mut reqwest::Request) {
     }
 }
 
-/// The request for the next attempt: a copy of the unsigned original, or the original itself
-/// for the last possible attempt. The generated code only builds in-memory bodies, which always
-/// copy.
-fn next_copy(
-    original: &mut Option<reqwest::Request>,
-    last: bool,
-) -> Result<reqwest::Request, Error> {
-    let copy = match (original.as_ref(), last) {
-        (Some(_), true) => original.take(),
-        (Some(request), false) => request.try_clone(),
-        (None, _) => None,
-    };
-    copy.ok_or_else(|| Error::InvalidRequest("streaming request bodies are not supported".into()))
+/// The request for the next attempt: a copy of the unsigned original. Always a copy, even for
+/// what looks like the last attempt: a throttled answer allows retries beyond `max_attempts`.
+/// The generated code only builds in-memory bodies, which always copy (a reference count).
+fn next_copy(original: &reqwest::Request) -> Result<reqwest::Request, Error> {
+    original
+        .try_clone()
+        .ok_or_else(|| Error::InvalidRequest("streaming request bodies are not supported".into()))
 }
 
 /// Authorizes, sends and reads one attempt within `timeout`.
