@@ -22,7 +22,7 @@ use huaweicloud_openapi::{
     DataArtsClient, Error, Execute, ProjectIdError,
 };
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::AsyncWriteExt,
     net::{TcpListener, TcpStream},
 };
 
@@ -298,20 +298,10 @@ fn security_key(state: &State, behaviour: &Behaviour) -> Vec<u8> {
     reply(200, "", &answer.to_string())
 }
 
+/// One request, read by the shared loopback reader and split into its parts.
 async fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let head_end = loop {
-        let n = stream.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+    let text = common::hostile::read_request(stream).await?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
     let mut lines = head.lines();
     let mut first = lines.next()?.split(' ');
     let (method, path) = (first.next()?.to_owned(), first.next()?.to_owned());
@@ -319,22 +309,11 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        let n = stream.read(&mut buf).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
     Some(Request {
         method,
         path,
         headers,
-        body: data[head_end..].to_vec(),
+        body: body.as_bytes().to_vec(),
     })
 }
 

@@ -145,7 +145,7 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<String>>>, reply: Arc<
 }
 
 /// Reads one request head and its `content-length` body; returns the head (and body) as text.
-async fn read_request(stream: &mut TcpStream) -> Option<String> {
+pub async fn read_request(stream: &mut TcpStream) -> Option<String> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     let head_end = loop {
