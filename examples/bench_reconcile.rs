@@ -91,23 +91,35 @@ fn failed(e: ReconcileError) -> Error {
     Error::InvalidRequest(e.to_string())
 }
 
-/// A fresh fake with the starting members, then `latency` on every answer.
-async fn seeded(latency: Duration) -> Result<Clients, Error> {
-    let fake = FakeServer::start().await.map_err(config)?;
-    fake.record_requests(0);
+/// Clients of both services on `fake`, with `retry` and, when given, paced by `pace`.
+fn clients(
+    fake: &FakeServer,
+    retry: RetryPolicy,
+    pace: Option<RateLimiter>,
+) -> Result<(DataArtsClient, ProjectManClient), Error> {
     let token = Credentials::token("bench")?;
-    let da = DataArtsClient::builder()
+    let mut da = DataArtsClient::builder()
         .endpoint(fake.endpoint())
         .credentials(token.clone())
         .project_id(fake::PROJECT_ID)
         .workspace("dd97167b873d4a79b2aad54d4370a3bc")
-        .retry_policy(RetryPolicy::disabled())
-        .build()?;
-    let pm = ProjectManClient::builder()
+        .retry_policy(retry.clone());
+    let mut pm = ProjectManClient::builder()
         .endpoint(fake.endpoint())
         .credentials(token)
-        .retry_policy(RetryPolicy::disabled())
-        .build()?;
+        .retry_policy(retry);
+    if let Some(pace) = pace {
+        da = da.rate_limiter(pace.clone());
+        pm = pm.rate_limiter(pace);
+    }
+    Ok((da.build()?, pm.build()?))
+}
+
+/// A fresh fake with the starting members, then `latency` on every answer.
+async fn seeded(latency: Duration) -> Result<Clients, Error> {
+    let fake = FakeServer::start().await.map_err(config)?;
+    fake.record_requests(0);
+    let (da, pm) = clients(&fake, RetryPolicy::disabled(), None)?;
     let fill = ApplyOptions::new().concurrency(8).verify(false);
     let set = DesiredPermissionSet {
         members: (0..5_000).map(member).collect(),
@@ -299,19 +311,7 @@ async fn measure(
 async fn rate_limited(latency: Duration, rate: u32) -> Result<(), Error> {
     let mut c = seeded(latency).await?;
     let pace = RateLimiter::fixed(f64::from(rate))?;
-    let token = Credentials::token("bench")?;
-    c.da = DataArtsClient::builder()
-        .endpoint(c.fake.endpoint())
-        .credentials(token.clone())
-        .project_id(fake::PROJECT_ID)
-        .workspace("dd97167b873d4a79b2aad54d4370a3bc")
-        .rate_limiter(pace.clone())
-        .build()?;
-    c.pm = ProjectManClient::builder()
-        .endpoint(c.fake.endpoint())
-        .credentials(token)
-        .rate_limiter(pace)
-        .build()?;
+    (c.da, c.pm) = clients(&c.fake, RetryPolicy::default(), Some(pace))?;
     c.fake
         .set_rate_limit(Some(RateLimit::new(rate, Duration::from_secs(1))))?;
     let before = c.fake.request_count();
