@@ -93,9 +93,18 @@ impl std::error::Error for SignError {}
 /// Formats a time as `X-Sdk-Date` wants it: UTC, `YYYYMMDDTHHMMSSZ`.
 pub fn format_sdk_date(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    t.format(&format)
-        .unwrap_or_else(|_| "19700101T000000Z".to_string())
+    if !(0..=9999).contains(&t.year()) {
+        return "19700101T000000Z".to_string();
+    }
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 fn is_sdk_date(s: &str) -> bool {
@@ -335,6 +344,9 @@ mod tests {
         let d = format_sdk_date(t);
         assert!(is_sdk_date(&d), "{d}");
         assert_eq!(d, "20261118T110640Z");
+        // Single-digit month, day and hour are zero-padded.
+        let early = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        assert_eq!(format_sdk_date(early), "20010909T014640Z");
         assert!(!is_sdk_date("2026-10-18T09:13:20Z"));
     }
 
