@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # What a downstream user compiles: a fresh project whose only dependency is this crate (by path),
 # making one ProjectMan call, built in release from an empty target directory (the registry
-# already downloaded, so only compiling is timed), for three feature sets side by side in one
-# run: today's defaults; projectman only; projectman only with rustls-ring. Prints wall time,
-# crates compiled and binary size, and each ratio to the defaults.
+# already downloaded, so only compiling is timed), side by side in one run:
+#   - the defaults when issue 19 was filed (commit $BASELINE, 74faf6a unless set), the baseline;
+#   - today's defaults;
+#   - projectman only (rustls with aws-lc-rs);
+#   - projectman only with rustls-ring;
+#   - projectman only with native-tls (links the system's OpenSSL: needs libssl-dev).
+# Prints wall time, crates compiled and binary size, and each ratio to both defaults.
 #
-#   bash bench/build_cost.sh            (about 6 minutes on 2 cores)
+#   bash bench/build_cost.sh            (about 7 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 crate_dir=$PWD
+baseline=${BASELINE:-74faf6a}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-make_project() { # name, dependency line
+# The crate as it was at the baseline commit, unpacked beside the runs.
+mkdir -p "$work/crate-$baseline"
+git archive "$baseline" | tar -x -C "$work/crate-$baseline"
+
+make_project() { # name, dependency line, crate directory whose lock file to use
   local dir="$work/$1"
   mkdir -p "$dir/src"
   cat >"$dir/Cargo.toml" <<EOF
@@ -37,27 +46,31 @@ async fn main() -> Result<(), huaweicloud_openapi::Error> {
     Ok(())
 }
 EOF
-  # The lock file of this crate, so every set resolves the same versions.
-  cp "$crate_dir/Cargo.lock" "$dir/Cargo.lock"
+  # The lock file of the crate built, so every set resolves the versions it was tested with.
+  cp "$3/Cargo.lock" "$dir/Cargo.lock"
   echo "$dir"
 }
 
 runs=(
-  "defaults|huaweicloud-openapi = { path = \"$crate_dir\" }"
-  "projectman|huaweicloud-openapi = { path = \"$crate_dir\", default-features = false, features = [\"projectman\", \"rustls\"] }"
-  "projectman-ring|huaweicloud-openapi = { path = \"$crate_dir\", default-features = false, features = [\"projectman\", \"rustls-ring\"] }"
+  "before-$baseline|huaweicloud-openapi = { path = \"$work/crate-$baseline\" }|$work/crate-$baseline"
+  "defaults|huaweicloud-openapi = { path = \"$crate_dir\" }|$crate_dir"
+  "projectman|huaweicloud-openapi = { path = \"$crate_dir\", default-features = false, features = [\"projectman\", \"rustls\"] }|$crate_dir"
+  "projectman-ring|huaweicloud-openapi = { path = \"$crate_dir\", default-features = false, features = [\"projectman\", \"rustls-ring\"] }|$crate_dir"
+  "projectman-native|huaweicloud-openapi = { path = \"$crate_dir\", default-features = false, features = [\"projectman\", \"native-tls\"] }|$crate_dir"
 )
 
 # Download everything first, so that the timed builds only compile.
 for run in "${runs[@]}"; do
-  dir=$(make_project "${run%%|*}" "${run#*|}")
+  IFS='|' read -r name dependency lock_from <<<"$run"
+  dir=$(make_project "$name" "$dependency" "$lock_from")
   (cd "$dir" && cargo fetch --quiet)
 done
 
-printf '%-16s %9s %8s %10s %9s\n' "features" "wall s" "crates" "binary MB" "x default"
-base=""
+printf '%-22s %8s %7s %10s %10s %10s\n' "features" "wall s" "crates" "binary MB" "x before" "x default"
+before=""
+today=""
 for run in "${runs[@]}"; do
-  name=${run%%|*}
+  IFS='|' read -r name _ _ <<<"$run"
   dir="$work/$name"
   start=$(date +%s.%N)
   crates=$(cd "$dir" && CARGO_TARGET_DIR="$dir/target" cargo build --release --offline 2>&1 |
@@ -65,7 +78,9 @@ for run in "${runs[@]}"; do
   end=$(date +%s.%N)
   wall=$(python3 -c "print(f'{$end - $start:.1f}')")
   size=$(python3 -c "import os; print(f'{os.path.getsize(\"$dir/target/release/downstream-$name\") / 1e6:.1f}')")
-  base=${base:-$wall}
-  ratio=$(python3 -c "print(f'{$wall / $base:.2f}')")
-  printf '%-16s %9s %8s %10s %9s\n' "$name" "$wall" "$crates" "$size" "$ratio"
+  before=${before:-$wall}
+  [ "$name" = defaults ] && today=$wall
+  x_before=$(python3 -c "print(f'{$wall / $before:.2f}')")
+  x_today=$([ -n "$today" ] && python3 -c "print(f'{$wall / $today:.2f}')" || echo "-")
+  printf '%-22s %8s %7s %10s %10s %10s\n' "$name" "$wall" "$crates" "$size" "$x_before" "$x_today"
 done

@@ -4,7 +4,7 @@
 //! | --- | --- | --- | --- |
 //! | `rustls` (default) | rustls with the aws-lc-rs provider, reqwest's own default | a C compiler and CMake (aws-lc-sys is the largest single build item) | you want the default, and FIPS-capable crypto |
 //! | `rustls-ring` | rustls with the ring provider | a C compiler only, fewer and faster-building crates | aws-lc-rs will not build (some musl and cross toolchains), or build time matters |
-//! | `native-tls` | the platform's TLS (OpenSSL on Linux, Secure Transport, SChannel) | OpenSSL's headers on Linux (`libssl-dev`) | your organisation manages trust and TLS versions through the system |
+//! | `native-tls` | the platform's TLS (OpenSSL on Linux, Secure Transport, SChannel) | OpenSSL's headers on Linux (`libssl-dev`); the lightest build, as no TLS library is compiled | your organisation manages trust and TLS versions through the system, or build time matters most and OpenSSL is there |
 //!
 //! Turn the default off to choose another: `default-features = false, features =
 //! ["rustls-ring", ...]`. With `rustls-ring` the crate installs ring as the process's rustls
