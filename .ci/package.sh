@@ -16,4 +16,20 @@ echo "packaged $(tar -tzf "$crate" | wc -l) files: $crate"
 export CARGO_TARGET_DIR="$PWD/target/package-check"
 (cd "$unpacked" && cargo build --offline --locked)
 (cd "$unpacked" && cargo test --offline --locked --all-features --doc)
-(cd "$unpacked" && RUSTDOCFLAGS="-D warnings" cargo doc --offline --locked --no-deps --all-features --quiet)
+# The docs as docs.rs builds them ([package.metadata.docs.rs]: every feature, `--cfg docsrs`, which
+# turns on `doc_cfg`). docs.rs uses nightly; stable rustdoc runs the same feature gate when
+# RUSTC_BOOTSTRAP allows it, which this check alone does.
+(cd "$unpacked" && RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="--cfg docsrs -D warnings" \
+  cargo doc --offline --locked --no-deps --all-features --quiet)
+# Every feature-gated item carries its badge there: "Available on crate feature X only".
+doc="$CARGO_TARGET_DIR/doc/huaweicloud_openapi"
+for page_feature in fake/index.html:fake dataarts/index.html:dataarts \
+  projectman/index.html:projectman reconcile/fn.apply_permission_set.html:dataarts \
+  reconcile/fn.apply_project.html:projectman; do
+  page=${page_feature%%:*} feature=${page_feature#*:}
+  if ! grep -q "Available on <strong>crate feature <code>$feature</code></strong> only" "$doc/$page"; then
+    echo "docs.rs: $page has no badge for feature $feature" >&2
+    exit 1
+  fi
+done
+echo "docs.rs badges: present on every feature-gated page checked"
