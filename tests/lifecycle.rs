@@ -43,7 +43,7 @@ fn service_code(error: &Error) -> Option<&str> {
 
 #[tokio::test]
 async fn permission_sets_are_created_found_listed_and_deleted_with_what_they_hold() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let parent = create_set(&da, "team", "0").await;
     let child = create_set(&da, "team_readers", &parent).await;
     let shown = da
@@ -115,7 +115,7 @@ async fn permission_sets_are_created_found_listed_and_deleted_with_what_they_hol
 
 #[tokio::test]
 async fn members_are_added_walked_page_by_page_and_removed() {
-    let (_fake, da, _) = common::fake_clients().await;
+    let (_fake, da) = common::fake_dataarts().await;
     let set = create_set(&da, "many", "0").await;
     let all: Vec<_> = (0..250).map(member).collect();
     for chunk in all.chunks(100) {
@@ -185,7 +185,7 @@ async fn members_are_added_walked_page_by_page_and_removed() {
 
 #[tokio::test]
 async fn permissions_are_granted_changed_appended_and_revoked() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let set = create_set(&da, "data", "0").await;
     let granted = da
         .create_security_permission_set_permission()
@@ -258,7 +258,7 @@ async fn permissions_are_granted_changed_appended_and_revoked() {
 
 #[tokio::test]
 async fn project_members_and_roles_through_every_operation() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     let project = common::CODEARTS_PROJECT;
     let users: Vec<String> = (0..120).map(|i| format!("{i:032x}")).collect();
     for chunk in users.chunks(50) {

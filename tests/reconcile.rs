@@ -81,7 +81,7 @@ fn set_size(fake: &fake::FakeServer) -> usize {
 
 #[tokio::test]
 async fn permission_set_plans_add_remove_keep_and_apply_to_an_empty_plan() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let plan = reconcile::plan_permission_set(&da, &desired_set(0..10, true))
         .await
         .unwrap();
@@ -148,7 +148,7 @@ async fn permission_set_plans_add_remove_keep_and_apply_to_an_empty_plan() {
 
 #[tokio::test]
 async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let plan = reconcile::plan_permission_set(&da, &desired_set(0..250, true))
         .await
         .unwrap();
@@ -204,7 +204,7 @@ async fn a_partial_failure_is_reported_and_the_same_plan_finishes_the_job() {
 
 #[tokio::test]
 async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..4, true))
         .await
         .unwrap();
@@ -246,7 +246,7 @@ async fn a_list_changed_by_someone_else_is_detected_and_nothing_is_removed() {
 
 #[tokio::test]
 async fn large_removals_need_an_override() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..10, true))
         .await
         .unwrap();
@@ -280,7 +280,7 @@ async fn large_removals_need_an_override() {
 
 #[tokio::test]
 async fn removals_are_chunked_at_the_spec_s_batch_limit() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..201, true))
         .await
         .unwrap();
@@ -310,7 +310,7 @@ async fn removals_are_chunked_at_the_spec_s_batch_limit() {
 
 #[tokio::test]
 async fn project_plans_add_change_roles_remove_and_chunk_at_fifty() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     fake.record_requests(1_000);
     let plan = reconcile::plan_project(
         &pm,
@@ -378,7 +378,7 @@ async fn project_plans_add_change_roles_remove_and_chunk_at_fifty() {
 
 #[tokio::test]
 async fn the_creator_and_the_last_manager_are_protected() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     let start = desired_project([(0, Role::ProjectManager), (1, Role::Developer)], true);
     let plan = reconcile::plan_project(&pm, &start).await.unwrap();
     reconcile::apply_project(&pm, &plan, &options())
@@ -456,7 +456,7 @@ async fn project_with(
 
 #[tokio::test]
 async fn a_listing_that_repeats_a_member_and_hides_another_is_read_again_when_planning() {
-    let (fake, da, _) = common::fake_clients().await;
+    let (fake, da) = common::fake_dataarts().await;
     let fill = reconcile::plan_permission_set(&da, &desired_set(0..150, true))
         .await
         .unwrap();
@@ -502,7 +502,7 @@ async fn a_listing_that_repeats_a_member_and_hides_another_is_read_again_when_pl
 
 #[tokio::test]
 async fn a_re_list_that_hides_a_member_planned_for_removal_never_ends_in_success() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     project_with(&fake, &pm, 150).await;
     // The listing is sorted by user ID: a user `ff...f` comes last, after the creator (f0f0...).
     let last = "f".repeat(32);
@@ -574,7 +574,7 @@ async fn a_re_list_that_hides_a_member_planned_for_removal_never_ends_in_success
 
 #[tokio::test]
 async fn a_skipped_user_and_a_downgraded_role_are_reported_not_converged() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     project_with(&fake, &pm, 3).await;
     // uid(10) does not exist; the caller may not grant project manager (3).
     let known: Vec<String> = (0..10).map(uid).collect();
@@ -720,7 +720,7 @@ async fn duplicate_and_malformed_desired_members_are_refused_before_any_call() {
 
 #[tokio::test]
 async fn the_fake_refuses_a_project_past_a_thousand_members() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     project_with(&fake, &pm, 998).await;
     let add = |users: Vec<String>| {
         let pm = pm.clone();
@@ -766,7 +766,7 @@ async fn the_fake_refuses_a_project_past_a_thousand_members() {
 
 #[tokio::test]
 async fn adds_that_would_pass_the_member_limit_wait_for_the_removals() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     project_with(&fake, &pm, 998).await;
     // 999 members: replace 100 of them. Adding first would pass 1,000.
     let desired = desired_project(
@@ -791,7 +791,7 @@ async fn adds_that_would_pass_the_member_limit_wait_for_the_removals() {
 
 #[tokio::test]
 async fn server_errors_on_listing_pages_and_writes_still_converge_in_one_apply() {
-    let (fake, _, pm) = common::fake_clients().await;
+    let (fake, pm) = common::fake_projectman().await;
     project_with(&fake, &pm, 250).await;
     let desired = desired_project(
         (0..300).map(|i| {
@@ -935,7 +935,7 @@ async fn the_report_counts_every_attempt_and_keeps_each_call_s_request_id() {
 
 #[tokio::test]
 async fn apply_runs_on_any_runtime_thread() {
-    let (_fake, _, pm) = common::fake_clients().await;
+    let (_fake, pm) = common::fake_projectman().await;
     let plan = reconcile::plan_project(&pm, &desired_project([(0, Role::Viewer)], true))
         .await
         .unwrap();
