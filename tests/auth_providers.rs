@@ -8,6 +8,8 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
+#[cfg(feature = "dataarts")]
+use huaweicloud_openapi::DataArtsClient;
 use huaweicloud_openapi::{
     auth::{
         CachedProvider, Credentials, DefaultChain, EnvironmentProvider, MetadataProvider,
@@ -17,8 +19,6 @@ use huaweicloud_openapi::{
     iam::PasswordTokenProvider,
     Error, Execute, ProjectIdError,
 };
-#[cfg(feature = "dataarts")]
-use huaweicloud_openapi::DataArtsClient;
 
 fn token_provider(fake: &FakeServer, margin: Duration) -> PasswordTokenProvider {
     PasswordTokenProvider::builder()

@@ -11,11 +11,11 @@
 mod common;
 
 use common::{CODEARTS_PROJECT, PROJECT, PSET, TOKEN, WORKSPACE};
+use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, Error, Execute};
 #[cfg(feature = "dataarts")]
 use huaweicloud_openapi::{dataarts::types as da, DataArtsClient};
 #[cfg(feature = "projectman")]
 use huaweicloud_openapi::{projectman::types as pm, ProjectManClient};
-use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, Error, Execute};
 use serde_json::{json, Value};
 use wiremock::{
     matchers::{any, body_json, header, method, path, query_param},

@@ -39,11 +39,7 @@ async fn https_needs_no_setup_and_a_failed_handshake_is_a_transport_error() {
         Credentials::token(TOKEN).unwrap(),
         RetryPolicy::disabled(),
     );
-    let error = client
-        .keystone_list_projects()
-        .execute()
-        .await
-        .unwrap_err();
+    let error = client.keystone_list_projects().execute().await.unwrap_err();
     assert!(matches!(error, Error::Transport { .. }), "{error:?}");
     let message = error.to_string();
     assert!(!message.contains(TOKEN), "{message}");
