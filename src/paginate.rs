@@ -24,8 +24,10 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use futures::TryStreamExt;
+//! # #[cfg(feature = "projectman")]
 //! use huaweicloud_openapi::{paginate::{self, Paginate}, ProjectManClient};
 //!
+//! # #[cfg(feature = "projectman")]
 //! # async fn run(client: &ProjectManClient) -> Result<(), huaweicloud_openapi::Error> {
 //! let walk = client
 //!     .list_project_members_v4()
@@ -44,8 +46,10 @@
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
+//! # #[cfg(feature = "dataarts")]
 //! use huaweicloud_openapi::{paginate::Paginate, DataArtsClient};
 //!
+//! # #[cfg(feature = "dataarts")]
 //! # async fn run(client: &DataArtsClient) -> Result<(), huaweicloud_openapi::Error> {
 //! let users: Vec<_> = client
 //!     .list_security_permission_set_members()

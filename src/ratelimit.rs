@@ -36,8 +36,10 @@ const COOLDOWN: Duration = Duration::from_secs(1);
 /// several clients to hold them to one quota together.
 ///
 /// ```
+/// # #[cfg(feature = "projectman")]
 /// use huaweicloud_openapi::{ratelimit::RateLimiter, ProjectManClient};
 ///
+/// # #[cfg(feature = "projectman")]
 /// # fn run() -> Result<(), huaweicloud_openapi::Error> {
 /// // A quota of 200 calls per 5 minutes is 0.66 calls a second.
 /// let pace = RateLimiter::fixed(0.66)?;

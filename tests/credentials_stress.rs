@@ -2,6 +2,9 @@
 //! from the documents, not from the crate's fake: a slow IAM, a failing IAM, many concurrent
 //! first calls, and two accounts' tokens in one process. The times are scaled down (a 300 ms
 //! total timeout against a 2 s IAM) to keep the tests fast.
+// Every test reaches IAM through DataArts calls (the project-ID lookup is DataArts'), so the file
+// needs that service.
+#![cfg(feature = "dataarts")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Pagination over the fake server, and against servers that lie.
-#![cfg(feature = "fake")]
+// Every walk here is of DataArts' member list (the fake's and lying servers' pages are shaped as
+// its), so the file needs that service.
+#![cfg(all(feature = "fake", feature = "dataarts"))]
 
 use std::{
     sync::{

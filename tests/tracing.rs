@@ -2,16 +2,25 @@
 //!
 //! Alone in its own test binary: tracing caches per-callsite interest process-wide, so a
 //! thread-local subscriber can miss events that tests on other threads registered first.
+//!
+//! The call traced is DataArts' member list when that service is built, else ProjectMan's.
+#![cfg(any(feature = "dataarts", feature = "projectman"))]
 
 mod common;
 
 use std::sync::Arc;
 
-use common::{dataarts, AK, PROJECT, PSET, SK};
+use common::{AK, PROJECT, PSET, SK};
 
+#[cfg(feature = "dataarts")]
+use huaweicloud_openapi::DataArtsClient as Service;
+#[cfg(not(feature = "dataarts"))]
+use huaweicloud_openapi::ProjectManClient as Service;
 use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, Execute};
+#[cfg(feature = "dataarts")]
+use wiremock::matchers::header;
 use wiremock::{
-    matchers::{header, header_exists, path},
+    matchers::{header_exists, path},
     Mock, MockServer, ResponseTemplate,
 };
 
@@ -39,39 +48,51 @@ async fn secrets_never_reach_errors_or_traces() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
+    #[cfg(feature = "dataarts")]
+    let (operation, route) = (
+        "list_security_permission_set_members",
+        format!("/v1/{PROJECT}/security/permission-sets/{PSET}/members"),
+    );
+    #[cfg(not(feature = "dataarts"))]
+    let (operation, route) = (
+        "list_project_members_v4",
+        format!("/v4/projects/{}/members", common::CODEARTS_PROJECT),
+    );
     let server = MockServer::start().await;
-    Mock::given(header_exists("authorization"))
-        .and(header("x-project-id", PROJECT))
-        .and(path(format!(
-            "/v1/{PROJECT}/security/permission-sets/{PSET}/members"
-        )))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header("x-request-id", "req-traced")
-                .set_body_json(
-                    serde_json::json!({"error_code": "APIGW.0301", "error_msg": "bad signature"}),
-                ),
-        )
-        .mount(&server)
-        .await;
+    let mock = Mock::given(header_exists("authorization")).and(path(route));
+    #[cfg(feature = "dataarts")]
+    let mock = mock.and(header("x-project-id", PROJECT));
+    mock.respond_with(
+        ResponseTemplate::new(401)
+            .insert_header("x-request-id", "req-traced")
+            .set_body_json(
+                serde_json::json!({"error_code": "APIGW.0301", "error_msg": "bad signature"}),
+            ),
+    )
+    .mount(&server)
+    .await;
     let creds = Credentials::ak_sk(AK, SK)
         .unwrap()
         .with_security_token("sts-secret-token")
         .unwrap()
         .with_project_id(PROJECT);
-    let client = dataarts(&server.uri(), creds, RetryPolicy::disabled());
-    let err = client
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .unwrap_err();
+    #[cfg(feature = "dataarts")]
+    let client = common::dataarts(&server.uri(), creds, RetryPolicy::disabled());
+    #[cfg(not(feature = "dataarts"))]
+    let client = common::projectman(&server.uri(), creds, RetryPolicy::disabled());
+    let err = read(
+        &client,
+        if cfg!(feature = "dataarts") {
+            PSET
+        } else {
+            common::CODEARTS_PROJECT
+        },
+    )
+    .await
+    .unwrap_err();
     let printed = format!("{err} {err:?} {client:?}");
     let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("list_security_permission_set_members"),
-        "{logs}"
-    );
+    assert!(logs.contains(operation), "{logs}");
     assert!(logs.contains("req-traced"), "{logs}");
     assert!(logs.contains("status=401"), "{logs}");
     for secret in [SK, "sts-secret-token"] {
@@ -91,7 +112,6 @@ async fn secrets_never_reach_errors_or_traces() {
             auth::{MetadataProvider, ProvideCredentials},
             fake::{self, FakeServer},
             iam::PasswordTokenProvider,
-            DataArtsClient,
         };
         let fake = FakeServer::start().await.unwrap();
         let token = PasswordTokenProvider::builder()
@@ -110,19 +130,26 @@ async fn secrets_never_reach_errors_or_traces() {
             Arc::new(token.clone()) as Arc<dyn ProvideCredentials>,
             Arc::new(metadata.clone()),
         ] {
-            let client = DataArtsClient::builder()
+            let builder = Service::builder()
                 .region(fake::IAM_REGION)
-                .endpoint(fake.endpoint())
+                .endpoint(fake.endpoint());
+            #[cfg(feature = "dataarts")]
+            let builder = builder
                 .workspace(common::WORKSPACE)
-                .project_id(fake::PROJECT_ID)
+                .project_id(fake::PROJECT_ID);
+            let client = builder
                 .credentials_provider(provider.clone())
                 .build()
                 .unwrap();
             let call = || {
-                client
-                    .list_security_permission_set_members()
-                    .permission_set_id(fake::PERMISSION_SET_ID)
-                    .execute()
+                read(
+                    &client,
+                    if cfg!(feature = "dataarts") {
+                        fake::PERMISSION_SET_ID
+                    } else {
+                        common::CODEARTS_PROJECT
+                    },
+                )
             };
             call().await.unwrap();
             fake.iam().revoke_tokens();
@@ -152,4 +179,15 @@ async fn secrets_never_reach_errors_or_traces() {
             assert!(!logs.contains(secret), "{secret}: {logs}");
         }
     }
+}
+
+/// One read: DataArts' members of permission set `id`, or ProjectMan's of project `id`.
+async fn read(client: &Service, id: &str) -> Result<(), huaweicloud_openapi::Error> {
+    #[cfg(feature = "dataarts")]
+    let call = client
+        .list_security_permission_set_members()
+        .permission_set_id(id);
+    #[cfg(not(feature = "dataarts"))]
+    let call = client.list_project_members_v4().project_id(id);
+    call.execute().await.map(|_| ())
 }

@@ -26,8 +26,10 @@ const NO_AGENCY: &str = "Cloud Service Agency";
 /// [`MetadataProvider::cached`] so that the credentials are refreshed before they expire.
 ///
 /// ```no_run
+/// # #[cfg(feature = "dataarts")]
 /// use huaweicloud_openapi::{auth::MetadataProvider, DataArtsClient};
 ///
+/// # #[cfg(feature = "dataarts")]
 /// # fn run() -> Result<(), huaweicloud_openapi::Error> {
 /// let client = DataArtsClient::builder()
 ///     .region("cn-north-4")

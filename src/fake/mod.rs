@@ -54,8 +54,10 @@
 //! operation.
 //!
 //! ```no_run
+//! # #[cfg(feature = "dataarts")]
 //! use huaweicloud_openapi::{auth::Credentials, fake::{self, FakeServer}, DataArtsClient, Execute};
 //!
+//! # #[cfg(feature = "dataarts")]
 //! # async fn test() -> Result<(), Box<dyn std::error::Error>> {
 //! let fake = FakeServer::start().await?;
 //! let client = DataArtsClient::builder()

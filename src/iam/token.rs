@@ -42,8 +42,10 @@ enum Scope {
 /// a DataArts client needs no project-ID lookup.
 ///
 /// ```no_run
+/// # #[cfg(feature = "dataarts")]
 /// use huaweicloud_openapi::{iam::PasswordTokenProvider, DataArtsClient};
 ///
+/// # #[cfg(feature = "dataarts")]
 /// # fn run() -> Result<(), huaweicloud_openapi::Error> {
 /// let token = PasswordTokenProvider::builder()
 ///     .user("IAMUser")

@@ -49,11 +49,13 @@
 //! (role -1) is never removed or demoted, whatever the overrides.
 //!
 //! ```no_run
+//! # #[cfg(feature = "dataarts")]
 //! use huaweicloud_openapi::{
 //!     reconcile::{self, ApplyOptions, DesiredMember, DesiredPermissionSet},
 //!     DataArtsClient,
 //! };
 //!
+//! # #[cfg(feature = "dataarts")]
 //! # async fn run(client: &DataArtsClient) -> Result<(), reconcile::ReconcileError> {
 //! let desired = DesiredPermissionSet {
 //!     permission_set_id: "fea96c90024711b8bf8d6886407b814b".into(),

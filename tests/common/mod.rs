@@ -8,9 +8,11 @@ pub mod spec;
 
 use std::time::Duration;
 
-use huaweicloud_openapi::{
-    auth::Credentials, retry::RetryPolicy, DataArtsClient, IamClient, ProjectManClient,
-};
+#[cfg(feature = "dataarts")]
+use huaweicloud_openapi::DataArtsClient;
+#[cfg(feature = "projectman")]
+use huaweicloud_openapi::ProjectManClient;
+use huaweicloud_openapi::{auth::Credentials, retry::RetryPolicy, IamClient};
 
 /// The documents' example IAM project ID.
 pub const PROJECT: &str = "0833a5737480d53b2f25c010dc1a7b88";
@@ -38,6 +40,7 @@ pub fn fast_retries() -> RetryPolicy {
     }
 }
 
+#[cfg(feature = "dataarts")]
 /// A DataArts client for `uri` with the documents' project and workspace.
 pub fn dataarts(uri: &str, credentials: Credentials, retry: RetryPolicy) -> DataArtsClient {
     DataArtsClient::builder()
@@ -50,6 +53,7 @@ pub fn dataarts(uri: &str, credentials: Credentials, retry: RetryPolicy) -> Data
         .expect("valid configuration")
 }
 
+#[cfg(feature = "projectman")]
 /// A ProjectMan client for `uri`.
 pub fn projectman(uri: &str, credentials: Credentials, retry: RetryPolicy) -> ProjectManClient {
     ProjectManClient::builder()
@@ -70,25 +74,44 @@ pub fn iam(uri: &str, credentials: Credentials, retry: RetryPolicy) -> IamClient
         .expect("valid configuration")
 }
 
-/// A fresh fake and clients for both services on it, with the fake's seeded project and
-/// permission set, a token, and no retries.
-#[cfg(feature = "fake")]
-pub async fn fake_clients() -> (
-    huaweicloud_openapi::fake::FakeServer,
-    DataArtsClient,
-    ProjectManClient,
-) {
+/// A fresh fake and a DataArts client on it, with the fake's seeded project and permission
+/// set, a token, and no retries.
+#[cfg(all(feature = "fake", feature = "dataarts"))]
+pub async fn fake_dataarts() -> (huaweicloud_openapi::fake::FakeServer, DataArtsClient) {
     use huaweicloud_openapi::fake::{self, FakeServer};
     let fake = FakeServer::start().await.expect("the fake starts");
-    let token = Credentials::token(TOKEN).expect("a token");
     let da = DataArtsClient::builder()
         .endpoint(fake.endpoint())
-        .credentials(token.clone())
+        .credentials(Credentials::token(TOKEN).expect("a token"))
         .project_id(fake::PROJECT_ID)
         .workspace(WORKSPACE)
         .retry_policy(RetryPolicy::disabled())
         .build()
         .expect("valid configuration");
+    (fake, da)
+}
+
+/// A fresh fake and a ProjectMan client on it, with a token and no retries.
+#[cfg(all(feature = "fake", feature = "projectman"))]
+pub async fn fake_projectman() -> (huaweicloud_openapi::fake::FakeServer, ProjectManClient) {
+    let fake = huaweicloud_openapi::fake::FakeServer::start()
+        .await
+        .expect("the fake starts");
+    let token = Credentials::token(TOKEN).expect("a token");
+    let pm = projectman(&fake.endpoint(), token, RetryPolicy::disabled());
+    (fake, pm)
+}
+
+/// A fresh fake and clients for both services on it, as [`fake_dataarts`] and
+/// [`fake_projectman`] make them.
+#[cfg(all(feature = "fake", feature = "dataarts", feature = "projectman"))]
+pub async fn fake_clients() -> (
+    huaweicloud_openapi::fake::FakeServer,
+    DataArtsClient,
+    ProjectManClient,
+) {
+    let (fake, da) = fake_dataarts().await;
+    let token = Credentials::token(TOKEN).expect("a token");
     let pm = projectman(&fake.endpoint(), token, RetryPolicy::disabled());
     (fake, da, pm)
 }

@@ -13,6 +13,19 @@ pub const SPECS: &[(&str, &str)] = &[
     ("iam-v3.yaml", "iam"),
 ];
 
+/// The specs of the services this build has: IAM always, DataArts and ProjectMan with their
+/// features.
+pub fn built() -> Vec<(&'static str, &'static str)> {
+    SPECS
+        .iter()
+        .copied()
+        .filter(|(_, service)| {
+            (cfg!(feature = "dataarts") || *service != "dataarts")
+                && (cfg!(feature = "projectman") || *service != "projectman")
+        })
+        .collect()
+}
+
 pub fn load(file: &str) -> OpenAPI {
     let path = format!("{}/openapi/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
