@@ -1,4 +1,8 @@
 //! Auth, retries, timeouts and failure handling against loopback servers.
+//!
+//! The generic rules are read through DataArts' member list when that service is built, else
+//! through ProjectMan's, else through IAM's project list (writes: DataArts' batch create, else
+//! ProjectMan's batch add): every client shares one transport.
 // What only one service's tests use goes unused without it; all features are linted in full.
 #![cfg_attr(
     not(all(feature = "dataarts", feature = "projectman")),
@@ -19,7 +23,7 @@ use std::{
 use common::dataarts;
 #[cfg(feature = "projectman")]
 use common::projectman;
-use common::{fast_retries, AK, CODEARTS_PROJECT, PROJECT, PSET, SK, TOKEN, USER};
+use common::{fast_retries, AK, CODEARTS_PROJECT, PROJECT, PSET, SK, TOKEN, USER, WORKSPACE};
 #[cfg(feature = "projectman")]
 use huaweicloud_openapi::ProjectManClient;
 use huaweicloud_openapi::{
@@ -29,6 +33,12 @@ use huaweicloud_openapi::{
 };
 #[cfg(feature = "dataarts")]
 use huaweicloud_openapi::{dataarts::types, DataArtsClient};
+#[cfg(feature = "dataarts")]
+use huaweicloud_openapi::{DataArtsClient as Reader, DataArtsClientBuilder as ReaderBuilder};
+#[cfg(not(any(feature = "dataarts", feature = "projectman")))]
+use huaweicloud_openapi::{IamClient as Reader, IamClientBuilder as ReaderBuilder};
+#[cfg(all(feature = "projectman", not(feature = "dataarts")))]
+use huaweicloud_openapi::{ProjectManClient as Reader, ProjectManClientBuilder as ReaderBuilder};
 use wiremock::{
     matchers::{method, path_regex},
     Mock, MockServer, Request, ResponseTemplate,
@@ -42,6 +52,87 @@ fn member() -> types::PermissionSetMemberCreate {
         member_type: Some(types::MemberType::User),
         workspace: None,
     }
+}
+
+/// The field of the read's answer that lists its items.
+const ITEMS: &str = if cfg!(feature = "dataarts") {
+    "permission_set_members"
+} else if cfg!(feature = "projectman") {
+    "members"
+} else {
+    "projects"
+};
+
+/// A list answer of the read with these item IDs (and a total where the read has one).
+fn list_body(ids: &[&str]) -> serde_json::Value {
+    let key = if cfg!(feature = "dataarts") {
+        "id"
+    } else if cfg!(feature = "projectman") {
+        "user_id"
+    } else {
+        "id"
+    };
+    let items: Vec<_> = ids
+        .iter()
+        .map(|id| serde_json::json!({ key: id }))
+        .collect();
+    serde_json::json!({"total": ids.len(), ITEMS: items})
+}
+
+/// The builder of the client the generic tests read through (see the module docs).
+fn reader(uri: &str, credentials: Credentials) -> ReaderBuilder {
+    let builder = Reader::builder().endpoint(uri).credentials(credentials);
+    #[cfg(feature = "dataarts")]
+    let builder = builder.project_id(PROJECT).workspace(WORKSPACE);
+    builder
+}
+
+/// One read: how many items it listed, and its request ID.
+async fn read(client: &Reader) -> Result<(usize, Option<String>), Error> {
+    #[cfg(feature = "dataarts")]
+    let call = client
+        .list_security_permission_set_members()
+        .permission_set_id(PSET);
+    #[cfg(all(feature = "projectman", not(feature = "dataarts")))]
+    let call = client
+        .list_project_members_v4()
+        .project_id(CODEARTS_PROJECT);
+    #[cfg(not(any(feature = "dataarts", feature = "projectman")))]
+    let call = client.keystone_list_projects();
+    let answer = call.execute().await?;
+    let request_id = answer.request_id().map(str::to_owned);
+    #[cfg(feature = "dataarts")]
+    let items = &answer.permission_set_members;
+    #[cfg(all(feature = "projectman", not(feature = "dataarts")))]
+    let items = &answer.members;
+    #[cfg(not(any(feature = "dataarts", feature = "projectman")))]
+    let items = &answer.projects;
+    Ok((items.as_ref().map_or(0, Vec::len), request_id))
+}
+
+/// One write (a POST): DataArts' batch create, else ProjectMan's batch add.
+#[cfg(any(feature = "dataarts", feature = "projectman"))]
+async fn write(uri: &str, credentials: Credentials, retry: RetryPolicy) -> Result<(), Error> {
+    #[cfg(feature = "dataarts")]
+    let call = dataarts(uri, credentials, retry)
+        .batch_create_security_permission_set_members()
+        .permission_set_id(PSET)
+        .body_map(|b| b.members(vec![member()]))
+        .execute()
+        .await;
+    #[cfg(all(feature = "projectman", not(feature = "dataarts")))]
+    let call = projectman(uri, credentials, retry)
+        .batch_add_members_v4()
+        .project_id(CODEARTS_PROJECT)
+        .body_map(|b| {
+            b.users(vec![types_pm::BatchAddMemberRequestV4 {
+                role_id: None,
+                user_id: USER.parse().unwrap(),
+            }])
+        })
+        .execute()
+        .await;
+    call.map(|_| ())
 }
 
 /// Runs all four operations; returns how many succeeded.
@@ -89,7 +180,7 @@ async fn run_all(da: &DataArtsClient, pm: &ProjectManClient) -> Result<(), Error
 #[cfg(feature = "projectman")]
 use huaweicloud_openapi::projectman::types as types_pm;
 
-#[cfg(feature = "dataarts")]
+#[cfg(all(feature = "dataarts", feature = "projectman"))]
 async fn ok_server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -235,7 +326,6 @@ async fn ak_sk_signature_on_all_four_operations() {
     }
 }
 
-#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn throttling_then_success_is_retried_with_a_fresh_signature() {
     let server = MockServer::start().await;
@@ -255,28 +345,24 @@ async fn throttling_then_success_is_retried_with_a_fresh_signature() {
         .respond_with(
             ResponseTemplate::new(200)
                 .insert_header("x-request-id", "req-ok")
-                .set_body_json(
-                    serde_json::json!({"total": 1, "permission_set_members": [{"id": "m1"}]}),
-                ),
+                .set_body_json(list_body(&["m1"])),
         )
         .with_priority(3)
         .mount(&server)
         .await;
     let creds = Credentials::ak_sk(AK, SK).unwrap().with_project_id(PROJECT);
-    let client = dataarts(&server.uri(), creds, fast_retries());
+    let client = reader(&server.uri(), creds)
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
     let started = Instant::now();
-    let page = client
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .expect("third attempt succeeds");
+    let (items, request_id) = read(&client).await.expect("third attempt succeeds");
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After: 1 honoured"
     );
-    assert_eq!(page.total, Some(1));
-    assert_eq!(page.request_id(), Some("req-ok"));
+    assert_eq!(items, 1);
+    assert_eq!(request_id.as_deref(), Some("req-ok"));
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 3);
     for r in &received {
@@ -287,7 +373,6 @@ async fn throttling_then_success_is_retried_with_a_fresh_signature() {
     assert_ne!(first, last, "each attempt is signed afresh");
 }
 
-#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn retries_give_up_with_the_last_service_error() {
     let server = MockServer::start().await;
@@ -299,17 +384,11 @@ async fn retries_give_up_with_the_last_service_error() {
         )
         .mount(&server)
         .await;
-    let client = dataarts(
-        &server.uri(),
-        Credentials::token(TOKEN).unwrap(),
-        fast_retries(),
-    );
-    let err = client
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .unwrap_err();
+    let client = reader(&server.uri(), Credentials::token(TOKEN).unwrap())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    let err = read(&client).await.unwrap_err();
     let service = err.as_service().expect("service error");
     assert_eq!(service.status.as_u16(), 503);
     assert_eq!(service.request_id.as_deref(), Some("req-503"));
@@ -321,7 +400,7 @@ async fn retries_give_up_with_the_last_service_error() {
     );
 }
 
-#[cfg(feature = "dataarts")]
+#[cfg(any(feature = "dataarts", feature = "projectman"))]
 #[tokio::test]
 async fn post_is_not_retried_after_the_server_saw_it_unless_opted_in() {
     let server = MockServer::start().await;
@@ -330,15 +409,7 @@ async fn post_is_not_retried_after_the_server_saw_it_unless_opted_in() {
         .mount(&server)
         .await;
     let creds = Credentials::token(TOKEN).unwrap();
-    let send = |client: DataArtsClient| async move {
-        client
-            .batch_create_security_permission_set_members()
-            .permission_set_id(PSET)
-            .body_map(|b| b.members(vec![member()]))
-            .execute()
-            .await
-    };
-    let err = send(dataarts(&server.uri(), creds.clone(), fast_retries()))
+    let err = write(&server.uri(), creds.clone(), fast_retries())
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
@@ -348,13 +419,10 @@ async fn post_is_not_retried_after_the_server_saw_it_unless_opted_in() {
         retry_non_idempotent: true,
         ..fast_retries()
     };
-    send(dataarts(&server.uri(), creds, opted_in))
-        .await
-        .unwrap_err();
+    write(&server.uri(), creds, opted_in).await.unwrap_err();
     assert_eq!(server.received_requests().await.unwrap().len(), 1 + 3);
 }
 
-#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn a_hanging_server_times_out() {
     let server = MockServer::start().await;
@@ -362,23 +430,14 @@ async fn a_hanging_server_times_out() {
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
         .mount(&server)
         .await;
-    let client = DataArtsClient::builder()
-        .endpoint(server.uri())
-        .credentials(Credentials::token(TOKEN).unwrap())
-        .project_id(PROJECT)
-        .workspace("ws")
+    let client = reader(&server.uri(), Credentials::token(TOKEN).unwrap())
         .retry_policy(fast_retries())
         .attempt_timeout(Some(Duration::from_millis(200)))
         .total_timeout(Some(Duration::from_millis(700)))
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .unwrap_err();
+    let err = read(&client).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -404,56 +463,40 @@ async fn closing_server() -> (String, Arc<AtomicUsize>) {
     (format!("http://{addr}"), count)
 }
 
-#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn a_closed_connection_is_a_transport_error_and_get_is_retried() {
     let (uri, count) = closing_server().await;
-    let client = dataarts(&uri, Credentials::token(TOKEN).unwrap(), fast_retries());
-    let err = client
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .unwrap_err();
+    let client = reader(&uri, Credentials::token(TOKEN).unwrap())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    let err = read(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(count.load(Ordering::SeqCst), 3);
 
-    let (uri, count) = closing_server().await;
-    let client = dataarts(&uri, Credentials::token(TOKEN).unwrap(), fast_retries());
-    let err = client
-        .batch_create_security_permission_set_members()
-        .permission_set_id(PSET)
-        .body_map(|b| b.members(vec![member()]))
-        .execute()
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
-    assert_eq!(
-        count.load(Ordering::SeqCst),
-        1,
-        "the POST may have arrived: not retried"
-    );
+    // IAM has no write to send.
+    #[cfg(any(feature = "dataarts", feature = "projectman"))]
+    {
+        let (uri, count) = closing_server().await;
+        let err = write(&uri, Credentials::token(TOKEN).unwrap(), fast_retries())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            1,
+            "the POST may have arrived: not retried"
+        );
+    }
 }
 
-#[cfg(feature = "projectman")]
+#[cfg(any(feature = "dataarts", feature = "projectman"))]
 #[tokio::test]
 async fn refused_connections_are_retried_even_for_post() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let uri = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let client = projectman(&uri, Credentials::token(TOKEN).unwrap(), fast_retries());
-    let err = client
-        .batch_add_members_v4()
-        .project_id(CODEARTS_PROJECT)
-        .body_map(|b| {
-            b.users(vec![
-                huaweicloud_openapi::projectman::types::BatchAddMemberRequestV4 {
-                    role_id: None,
-                    user_id: USER.parse().unwrap(),
-                },
-            ])
-        })
-        .execute()
+    let err = write(&uri, Credentials::token(TOKEN).unwrap(), fast_retries())
         .await
         .unwrap_err();
     assert!(
@@ -462,51 +505,39 @@ async fn refused_connections_are_retried_even_for_post() {
     );
 }
 
-#[cfg(feature = "dataarts")]
 async fn answer(template: ResponseTemplate, limit: Option<usize>) -> Result<(), Error> {
     let server = MockServer::start().await;
     Mock::given(path_regex(".*"))
         .respond_with(template)
         .mount(&server)
         .await;
-    let mut builder = DataArtsClient::builder()
-        .endpoint(server.uri())
-        .credentials(Credentials::token(TOKEN).unwrap())
-        .project_id(PROJECT)
-        .workspace("ws")
+    let mut builder = reader(&server.uri(), Credentials::token(TOKEN).unwrap())
         .retry_policy(RetryPolicy::disabled());
     if let Some(limit) = limit {
         builder = builder.max_response_bytes(limit);
     }
-    builder
-        .build()
-        .unwrap()
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .map(|_| ())
+    read(&builder.build().unwrap()).await.map(|_| ())
 }
 
-#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn malformed_empty_huge_and_non_json_bodies_are_typed_errors() {
     let ok =
         |body: &str| ResponseTemplate::new(200).set_body_raw(body.to_owned(), "application/json");
+    let wrong_items = format!("{{\"{ITEMS}\": \"many\"}}");
     for body in [
         "{",
         "",
         "[1,2,3]",
+        // IAM's project list has no total.
+        #[cfg(any(feature = "dataarts", feature = "projectman"))]
         "{\"total\": \"many\"}",
+        &wrong_items,
         "\u{0}\u{1}binary",
     ] {
         let err = answer(ok(body), None).await.unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{body:?}: {err:?}");
     }
-    let huge = format!(
-        "{{\"total\":1,\"permission_set_members\":[{{\"id\":\"{}\"}}]}}",
-        "x".repeat(100_000)
-    );
+    let huge = list_body(&[&"x".repeat(100_000)]).to_string();
     let err = answer(ok(&huge), Some(1024)).await.unwrap_err();
     match err {
         Error::Decode { message, body, .. } => {
@@ -662,10 +693,13 @@ async fn configuration_errors_are_typed() {
     );
 }
 
-#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn a_caller_supplied_http_client_and_user_agent_are_used() {
-    let server = ok_server().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list_body(&[])))
+        .mount(&server)
+        .await;
     let mut defaults = reqwest::header::HeaderMap::new();
     defaults.insert(
         "x-caller",
@@ -675,21 +709,12 @@ async fn a_caller_supplied_http_client_and_user_agent_are_used() {
         .default_headers(defaults)
         .build()
         .unwrap();
-    let client = DataArtsClient::builder()
-        .endpoint(server.uri())
-        .credentials(Credentials::token(TOKEN).unwrap())
-        .project_id(PROJECT)
-        .workspace("ws")
+    let client = reader(&server.uri(), Credentials::token(TOKEN).unwrap())
         .http_client(http)
         .user_agent("my-app/1.0")
         .build()
         .unwrap();
-    client
-        .list_security_permission_set_members()
-        .permission_set_id(PSET)
-        .execute()
-        .await
-        .unwrap();
+    read(&client).await.unwrap();
     let received = &server.received_requests().await.unwrap()[0];
     assert_eq!(received.headers["x-caller"], "mine");
     assert_eq!(received.headers["user-agent"], "my-app/1.0");
