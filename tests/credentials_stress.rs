@@ -2,9 +2,14 @@
 //! from the documents, not from the crate's fake: a slow IAM, a failing IAM, many concurrent
 //! first calls, and two accounts' tokens in one process. The times are scaled down (a 300 ms
 //! total timeout against a 2 s IAM) to keep the tests fast.
-// Every test reaches IAM through DataArts calls (the project-ID lookup is DataArts'), so the file
-// needs that service.
-#![cfg(feature = "dataarts")]
+//!
+//! The calls are DataArts' member list when that service is built, else ProjectMan's: the
+//! credentials are the transport's, the call only a vehicle. The project-ID lookup is DataArts'
+//! (ProjectMan's paths need none), so its tests need that service. With neither built there is
+//! no vehicle: IAM's project list is the very path the lookup uses.
+#![cfg(any(feature = "dataarts", feature = "projectman"))]
+// What only DataArts' tests use goes unused without it; all features are linted in full.
+#![cfg_attr(not(feature = "dataarts"), allow(dead_code, unused_imports))]
 
 mod common;
 
@@ -22,8 +27,12 @@ use huaweicloud_openapi::{
     auth::{CachedProvider, Credentials, MetadataProvider, ProvideCredentials},
     iam::PasswordTokenProvider,
     retry::RetryPolicy,
-    DataArtsClient, Error, Execute, ProjectIdError,
+    Error, Execute, ProjectIdError,
 };
+#[cfg(feature = "dataarts")]
+use huaweicloud_openapi::{DataArtsClient as Client, DataArtsClientBuilder as Builder};
+#[cfg(not(feature = "dataarts"))]
+use huaweicloud_openapi::{ProjectManClient as Client, ProjectManClientBuilder as Builder};
 use tokio::{
     io::AsyncWriteExt,
     net::{TcpListener, TcpStream},
@@ -77,8 +86,8 @@ struct State {
     service_paths: Mutex<Vec<String>>,
 }
 
-/// One loopback server playing IAM, the metadata service and DataArts at once: requests are
-/// routed by path, as the real services' paths never overlap.
+/// One loopback server playing IAM, the metadata service and DataArts or ProjectMan at once:
+/// requests are routed by path, as the real services' paths never overlap.
 struct Raw {
     addr: SocketAddr,
     state: Arc<State>,
@@ -180,7 +189,12 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
                 .lock()
                 .unwrap()
                 .push(request.path.clone());
-            reply(200, "", r#"{"total":0,"permission_set_members":[]}"#)
+            // An empty list of either service's members.
+            reply(
+                200,
+                "",
+                r#"{"total":0,"permission_set_members":[],"members":[]}"#,
+            )
         }
     };
     let _ = stream.write_all(&reply).await;
@@ -334,34 +348,44 @@ fn password_token(raw: &Raw, user: &str, account: &str, pause: Duration) -> Pass
         .unwrap()
 }
 
-/// A DataArts client on `raw`, with a 300 ms total timeout and no retries (so that every IAM
-/// request counted is a credential fetch, not a retry); `project` set, or looked up at `raw`.
-fn dataarts(raw: &Raw, provider: impl ProvideCredentials, project: Option<&str>) -> DataArtsClient {
-    let mut builder = DataArtsClient::builder()
+/// A client on `raw` (see the module docs), with a 300 ms total timeout and no retries (so that
+/// every IAM request counted is a credential fetch, not a retry); DataArts' `project` set, or
+/// looked up at `raw` (ProjectMan needs none).
+fn client_on(raw: &Raw, provider: impl ProvideCredentials, project: Option<&str>) -> Client {
+    let builder: Builder = Client::builder()
         .region(REGION)
         .endpoint(raw.url())
         .iam_endpoint(raw.url())
         .credentials_provider(provider)
-        .workspace(common::WORKSPACE)
         .retry_policy(RetryPolicy::disabled())
         .total_timeout(Some(TOTAL));
-    if let Some(p) = project {
-        builder = builder.project_id(p);
-    }
+    #[cfg(feature = "dataarts")]
+    let builder = builder.workspace(common::WORKSPACE);
+    #[cfg(feature = "dataarts")]
+    let builder = match project {
+        Some(p) => builder.project_id(p),
+        None => builder,
+    };
+    #[cfg(not(feature = "dataarts"))]
+    let _ = project;
     builder.build().unwrap()
 }
 
-async fn list(client: &DataArtsClient) -> Result<(), Error> {
-    client
+/// One call: DataArts' member list, or ProjectMan's.
+async fn list(client: &Client) -> Result<(), Error> {
+    #[cfg(feature = "dataarts")]
+    let call = client
         .list_security_permission_set_members()
-        .permission_set_id(common::PSET)
-        .execute()
-        .await
-        .map(|_| ())
+        .permission_set_id(common::PSET);
+    #[cfg(not(feature = "dataarts"))]
+    let call = client
+        .list_project_members_v4()
+        .project_id(common::CODEARTS_PROJECT);
+    call.execute().await.map(|_| ())
 }
 
 /// `n` concurrent calls: each one's result and how long it took.
-async fn concurrently(client: &DataArtsClient, n: usize) -> Vec<(Result<(), Error>, Duration)> {
+async fn concurrently(client: &Client, n: usize) -> Vec<(Result<(), Error>, Duration)> {
     let calls = (0..n).map(|_| async {
         let started = Instant::now();
         let result = list(client).await;
@@ -383,7 +407,7 @@ async fn a_slow_iam_fails_4_and_40_callers_within_their_deadline_with_one_fetch(
     let raw = Raw::start().await;
     raw.set(|b| b.token_delay = SLOW);
     let provider = password_token(&raw, "slow-user", "slow-account", Duration::from_secs(1));
-    let client = dataarts(&raw, provider.clone(), Some(common::PROJECT));
+    let client = client_on(&raw, provider.clone(), Some(common::PROJECT));
     for callers in [4, 40] {
         let started = Instant::now();
         let results = concurrently(&client, callers).await;
@@ -425,7 +449,7 @@ async fn a_slow_and_failing_iam_is_asked_once_per_pause() {
         b.token_status = 503;
     });
     let pause = Duration::from_millis(800);
-    let client = dataarts(
+    let client = client_on(
         &raw,
         password_token(&raw, "u", "a", pause),
         Some(common::PROJECT),
@@ -457,7 +481,7 @@ async fn a_failing_iam_after_expiry_gets_a_bounded_number_of_token_requests() {
     raw.set(|b| b.token_lifetime = Duration::from_millis(600));
     let pause = Duration::from_millis(200);
     let provider = password_token(&raw, "u", "a", pause);
-    let client = dataarts(&raw, provider, Some(common::PROJECT));
+    let client = client_on(&raw, provider, Some(common::PROJECT));
     list(&client).await.expect("a token while IAM works");
     // IAM fails from now on; the token expires within 600 ms.
     raw.set(|b| b.token_status = 500);
@@ -499,6 +523,7 @@ async fn a_failing_iam_after_expiry_gets_a_bounded_number_of_token_requests() {
     assert!(ok > 0, "the token was used while still valid");
 }
 
+#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn two_accounts_tokens_get_their_own_project_ids() {
     let raw = Raw::start().await;
@@ -509,8 +534,8 @@ async fn two_accounts_tokens_get_their_own_project_ids() {
     // Static tokens without a project ID, and the owner unknown: keyed by their hash.
     raw.account("account-a", pa, &["static-token-of-a"]);
     raw.account("account-b", pb, &["static-token-of-b"]);
-    let a = dataarts(&raw, Credentials::token("static-token-of-a").unwrap(), None);
-    let b = dataarts(&raw, Credentials::token("static-token-of-b").unwrap(), None);
+    let a = client_on(&raw, Credentials::token("static-token-of-a").unwrap(), None);
+    let b = client_on(&raw, Credentials::token("static-token-of-b").unwrap(), None);
     list(&a).await.unwrap();
     list(&b).await.unwrap();
     list(&a).await.unwrap();
@@ -527,12 +552,12 @@ async fn two_accounts_tokens_get_their_own_project_ids() {
     raw.account("account-c", pc, &[]);
     raw.account("account-d", pd, &[]);
     let pause = Duration::from_secs(1);
-    let c = dataarts(
+    let c = client_on(
         &raw,
         password_token(&raw, "user-c", "account-c", pause),
         None,
     );
-    let d = dataarts(
+    let d = client_on(
         &raw,
         password_token(&raw, "user-d", "account-d", pause),
         None,
@@ -544,7 +569,7 @@ async fn two_accounts_tokens_get_their_own_project_ids() {
     assert!(paths[4].contains(pd), "{paths:?}");
     assert_eq!(raw.lookups(), 4);
     // Another token of the same user (a second provider, a new token) shares the lookup.
-    let c2 = dataarts(
+    let c2 = client_on(
         &raw,
         password_token(&raw, "user-c", "account-c", pause),
         None,
@@ -555,6 +580,7 @@ async fn two_accounts_tokens_get_their_own_project_ids() {
     assert_eq!(raw.lookups(), 4, "same user and account: no new lookup");
 }
 
+#[cfg(feature = "dataarts")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_first_calls_make_one_project_lookup_and_share_its_failure() {
     let raw = Raw::start().await;
@@ -566,7 +592,7 @@ async fn forty_first_calls_make_one_project_lookup_and_share_its_failure() {
     );
     raw.set(|b| b.project_delay = Duration::from_millis(100));
     let aksk = |ak: &str| Credentials::ak_sk(ak, common::SK).unwrap();
-    let client = dataarts(&raw, aksk("STRESSAK1"), None);
+    let client = client_on(&raw, aksk("STRESSAK1"), None);
     for (result, _) in concurrently(&client, 40).await {
         result.expect("the shared lookup's project ID");
     }
@@ -576,7 +602,7 @@ async fn forty_first_calls_make_one_project_lookup_and_share_its_failure() {
     // A lookup IAM answers with an error: one request, every caller gets its error, which says
     // it is about credentials and keeps IAM's status.
     raw.set(|b| b.project_status = 400);
-    let client = dataarts(&raw, aksk("STRESSAK2"), None);
+    let client = client_on(&raw, aksk("STRESSAK2"), None);
     for (result, _) in concurrently(&client, 40).await {
         let error = result.unwrap_err();
         assert!(unavailable(&error).as_service().is_some(), "{error:?}");
@@ -585,7 +611,7 @@ async fn forty_first_calls_make_one_project_lookup_and_share_its_failure() {
     assert_eq!(raw.lookups(), 2);
     // IAM's answers about the projects themselves stay `ProjectId` errors, shared too.
     raw.set(|b| b.project_status = 403);
-    let client = dataarts(&raw, aksk("STRESSAK3"), None);
+    let client = client_on(&raw, aksk("STRESSAK3"), None);
     for (result, _) in concurrently(&client, 40).await {
         let error = result.unwrap_err();
         assert!(
@@ -596,6 +622,7 @@ async fn forty_first_calls_make_one_project_lookup_and_share_its_failure() {
     assert_eq!(raw.lookups(), 3);
 }
 
+#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn a_slow_project_lookup_fails_its_callers_within_their_deadline() {
     let raw = Raw::start().await;
@@ -605,7 +632,7 @@ async fn a_slow_project_lookup_fails_its_callers_within_their_deadline() {
         &["SLOWLOOKUPAK"],
     );
     raw.set(|b| b.project_delay = SLOW);
-    let client = dataarts(
+    let client = client_on(
         &raw,
         Credentials::ak_sk("SLOWLOOKUPAK", common::SK).unwrap(),
         None,
@@ -634,7 +661,7 @@ async fn a_slow_metadata_service_fails_its_callers_within_their_deadline() {
         Duration::ZERO,
         Duration::from_secs(1),
     );
-    let client = dataarts(&raw, provider, Some(common::PROJECT));
+    let client = client_on(&raw, provider, Some(common::PROJECT));
     for (result, took) in concurrently(&client, 4).await {
         assert!(took < TOTAL + SLACK, "{took:?}");
         assert!(matches!(
@@ -648,12 +675,12 @@ async fn a_slow_metadata_service_fails_its_callers_within_their_deadline() {
     assert_eq!(raw.state.key_requests.load(Ordering::SeqCst), 1);
 }
 
-#[cfg(feature = "fake")]
+#[cfg(all(feature = "fake", feature = "dataarts"))]
 #[tokio::test]
 async fn forty_first_calls_make_one_lookup_on_the_fake_too() {
     use huaweicloud_openapi::fake::{FakeServer, IAM_REGION};
     let fake = FakeServer::start().await.unwrap();
-    let client = DataArtsClient::builder()
+    let client = Client::builder()
         .region(IAM_REGION)
         .endpoint(fake.endpoint())
         .iam_endpoint(fake.endpoint())
