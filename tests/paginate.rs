@@ -1,7 +1,13 @@
 //! Pagination over the fake server, and against servers that lie.
-// Every walk here is of DataArts' member list (the fake's and lying servers' pages are shaped as
-// its), so the file needs that service.
-#![cfg(all(feature = "fake", feature = "dataarts"))]
+//!
+//! The lying servers' walks are of DataArts' member list when that service is built, else of
+//! ProjectMan's (pages shaped as the service's): the paginator is generic. The walks over the fake
+//! seed it with DataArts members, so they need that service. IAM has no paged list.
+#![cfg(all(feature = "fake", any(feature = "dataarts", feature = "projectman")))]
+// What only DataArts' tests use goes unused without it; all features are linted in full.
+#![cfg_attr(not(feature = "dataarts"), allow(dead_code, unused_imports))]
+
+mod common;
 
 use std::{
     sync::{
@@ -14,27 +20,83 @@ use std::{
 use futures::{StreamExt, TryStreamExt};
 use huaweicloud_openapi::{
     auth::Credentials,
-    dataarts::types::{MemberOrderBy, MemberType, PermissionSetMemberCreate},
     fake::{FakeServer, PERMISSION_SET_ID, PROJECT_ID},
-    paginate::{self, Paginate},
+    paginate::{self, OffsetPaged, Paginate},
     retry::RetryPolicy,
-    DataArtsClient, Error, Execute,
+    Error, Execute,
 };
+#[cfg(feature = "dataarts")]
+use huaweicloud_openapi::{
+    dataarts::types::{
+        MemberOrderBy, MemberType, PermissionSetMember as Item, PermissionSetMemberCreate,
+    },
+    DataArtsClient as Client,
+};
+#[cfg(not(feature = "dataarts"))]
+use huaweicloud_openapi::{projectman::types::ProjectMember as Item, ProjectManClient as Client};
 use serde_json::{json, Value};
 use wiremock::{matchers::any, Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn client(endpoint: &str) -> DataArtsClient {
-    DataArtsClient::builder()
-        .endpoint(endpoint)
-        .credentials(Credentials::token("t").unwrap())
-        .project_id(PROJECT_ID)
-        .workspace("ws")
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap()
+/// The list the walks page through (see the module docs).
+fn list(client: &Client) -> impl OffsetPaged<Item = Item> + '_ {
+    #[cfg(feature = "dataarts")]
+    let list = client
+        .list_security_permission_set_members()
+        .permission_set_id(PERMISSION_SET_ID);
+    #[cfg(not(feature = "dataarts"))]
+    let list = client
+        .list_project_members_v4()
+        .project_id(common::CODEARTS_PROJECT);
+    list
 }
 
-async fn fake_with(members: usize) -> (FakeServer, DataArtsClient) {
+/// The field of a page that lists its items.
+const ITEMS: &str = if cfg!(feature = "dataarts") {
+    "permission_set_members"
+} else {
+    "members"
+};
+/// The field of an item that identifies it.
+const ID: &str = if cfg!(feature = "dataarts") {
+    "id"
+} else {
+    "user_id"
+};
+
+/// The ID of an item of a lying server's list.
+fn id(item: &Item) -> String {
+    #[cfg(feature = "dataarts")]
+    let id = &item.id;
+    #[cfg(not(feature = "dataarts"))]
+    let id = &item.user_id;
+    id.clone().unwrap()
+}
+
+/// A lying server's item `m{i}`.
+fn item(i: usize) -> Value {
+    json!({ ID: format!("m{i}") })
+}
+
+/// A page body of `items`, with `total` when one is given.
+fn page_body(total: Option<usize>, items: Vec<Value>) -> Value {
+    match total {
+        Some(total) => json!({"total": total, ITEMS: items}),
+        None => json!({ ITEMS: items }),
+    }
+}
+
+fn client(endpoint: &str) -> Client {
+    let builder = Client::builder()
+        .endpoint(endpoint)
+        .credentials(Credentials::token("t").unwrap())
+        .retry_policy(RetryPolicy::disabled());
+    #[cfg(feature = "dataarts")]
+    let builder = builder.project_id(PROJECT_ID).workspace("ws");
+    builder.build().unwrap()
+}
+
+#[cfg(feature = "dataarts")]
+async fn fake_with(members: usize) -> (FakeServer, Client) {
     let fake = FakeServer::start().await.unwrap();
     let client = client(&fake.endpoint());
     let all: Vec<_> = (0..members)
@@ -61,11 +123,8 @@ async fn fake_with(members: usize) -> (FakeServer, DataArtsClient) {
     (fake, client)
 }
 
-async fn ids(
-    client: &DataArtsClient,
-    page_size: u32,
-    concurrency: usize,
-) -> Result<Vec<String>, Error> {
+#[cfg(feature = "dataarts")]
+async fn ids(client: &Client, page_size: u32, concurrency: usize) -> Result<Vec<String>, Error> {
     client
         .list_security_permission_set_members()
         .permission_set_id(PERMISSION_SET_ID)
@@ -77,6 +136,7 @@ async fn ids(
         .await
 }
 
+#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn totals_zero_one_one_page_and_many_pages() {
     for (members, page_size, pages) in [
@@ -99,6 +159,7 @@ async fn totals_zero_one_one_page_and_many_pages() {
     }
 }
 
+#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn filters_and_sort_are_kept_on_every_page() {
     let (_fake, client) = fake_with(300).await;
@@ -131,6 +192,7 @@ async fn filters_and_sort_are_kept_on_every_page() {
     assert_eq!(names, expected);
 }
 
+#[cfg(feature = "dataarts")]
 #[tokio::test]
 async fn concurrent_fetching_returns_the_same_items_in_the_same_order() {
     let (_fake, client) = fake_with(2345).await;
@@ -162,12 +224,9 @@ impl Respond for Lying {
         };
         let (offset, limit) = (q("offset"), q("limit"));
         let mut total = self.total;
-        let mut page: Vec<Value> = (offset..(offset + limit).min(total))
-            .map(|i| json!({"id": format!("m{i}")}))
-            .collect();
+        let mut page: Vec<Value> = (offset..(offset + limit).min(total)).map(item).collect();
         (self.lie)(offset, limit, &mut page, &mut total);
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"total": total, "permission_set_members": page}))
+        ResponseTemplate::new(200).set_body_json(page_body(Some(total), page))
     }
 }
 
@@ -190,9 +249,7 @@ async fn walk(
 ) -> (Vec<String>, Option<Error>) {
     let client = client(&server.uri());
     let mut stream = Box::pin(
-        client
-            .list_security_permission_set_members()
-            .permission_set_id(PERMISSION_SET_ID)
+        list(&client)
             .paginate(page_size)
             .concurrency(concurrency)
             .items(),
@@ -200,7 +257,7 @@ async fn walk(
     let mut seen = Vec::new();
     while let Some(item) = stream.next().await {
         match item {
-            Ok(m) => seen.push(m.id.unwrap()),
+            Ok(m) => seen.push(id(&m)),
             Err(e) => {
                 assert!(
                     stream.next().await.is_none(),
@@ -265,7 +322,7 @@ async fn changing_total_stops() {
 
 #[tokio::test]
 async fn page_longer_than_limit_stops() {
-    let server = lying_server(50, |_, _, page, _| page.push(json!({"id": "extra"}))).await;
+    let server = lying_server(50, |_, _, page, _| page.push(json!({ ID: "extra" }))).await;
     let (seen, err) = walk(&server, 10, 1).await;
     assert!(seen.is_empty());
     pagination_error(err, "more than the limit");
@@ -274,7 +331,7 @@ async fn page_longer_than_limit_stops() {
 #[tokio::test]
 async fn repeated_page_stops() {
     let server = lying_server(50, |_, limit, page, _| {
-        *page = (0..limit).map(|i| json!({"id": format!("m{i}")})).collect();
+        *page = (0..limit).map(item).collect();
     })
     .await;
     let (seen, err) = walk(&server, 10, 1).await;
@@ -294,10 +351,8 @@ async fn a_server_without_total_stops_on_a_short_page() {
                 .map(|(_, v)| v.parse().unwrap())
                 .unwrap();
             let n = if offset < 20 { 10 } else { 3 };
-            let page: Vec<_> = (offset..offset + n)
-                .map(|i| json!({"id": format!("m{i}")}))
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"permission_set_members": page}))
+            let page: Vec<_> = (offset..offset + n).map(item).collect();
+            ResponseTemplate::new(200).set_body_json(page_body(None, page))
         })
         .mount(&server)
         .await;
@@ -344,10 +399,8 @@ async fn counting_server(total: usize) -> (String, Arc<AtomicUsize>) {
                     peak.fetch_max(now, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(30)).await;
                     in_flight.fetch_sub(1, Ordering::SeqCst);
-                    let page: Vec<_> = (offset..(offset + limit).min(total))
-                        .map(|i| json!({"id": format!("m{i}")}))
-                        .collect();
-                    let body = json!({"total": total, "permission_set_members": page}).to_string();
+                    let page: Vec<_> = (offset..(offset + limit).min(total)).map(item).collect();
+                    let body = page_body(Some(total), page).to_string();
                     let response = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
                         body.len()
@@ -366,13 +419,11 @@ async fn counting_server(total: usize) -> (String, Arc<AtomicUsize>) {
 async fn concurrency_is_bounded_and_guards_still_apply() {
     for n in [1, 4] {
         let (uri, peak) = counting_server(200).await;
-        let items: Vec<_> = client(&uri)
-            .list_security_permission_set_members()
-            .permission_set_id(PERMISSION_SET_ID)
+        let items: Vec<_> = list(&client(&uri))
             .paginate(10)
             .concurrency(n)
             .items()
-            .map_ok(|m| m.id.unwrap())
+            .map_ok(|m| id(&m))
             .try_collect()
             .await
             .unwrap();
@@ -411,12 +462,10 @@ async fn keyed_walk(
     max_offset: Option<u64>,
 ) -> (Vec<String>, Option<Error>) {
     let client = client(&server.uri());
-    let mut paginator = client
-        .list_security_permission_set_members()
-        .permission_set_id(PERMISSION_SET_ID)
+    let mut paginator = list(&client)
         .paginate(10)
         .concurrency(3)
-        .key(|m| m.id.clone().unwrap_or_default())
+        .key(id)
         .retry_pages(retries, Duration::from_millis(1));
     if let Some(max) = max_offset {
         paginator = paginator.max_offset(max);
@@ -425,7 +474,7 @@ async fn keyed_walk(
     let mut seen = Vec::new();
     while let Some(item) = stream.next().await {
         match item {
-            Ok(m) => seen.push(m.id.unwrap()),
+            Ok(m) => seen.push(id(&m)),
             Err(e) => return (seen, Some(e)),
         }
     }
@@ -438,7 +487,7 @@ async fn a_key_seen_twice_is_an_inconsistency_naming_the_key_and_both_offsets() 
     let server = lying_server(50, |offset, limit, page, total| {
         if offset >= 20 {
             *page = (offset - 1..(offset - 1 + limit).min(*total - 1))
-                .map(|i| json!({"id": format!("m{i}")}))
+                .map(item)
                 .collect();
         }
     })
@@ -465,7 +514,7 @@ async fn a_repeat_on_the_last_page_is_an_inconsistency() {
     let server = lying_server(25, |offset, _, page, _| {
         if offset == 20 {
             page.pop();
-            page.push(json!({"id": "m0"}));
+            page.push(item(0));
         }
     })
     .await;
@@ -500,11 +549,8 @@ async fn a_failed_page_is_fetched_again_without_restarting_the_walk() {
                 return ResponseTemplate::new(status)
                     .set_body_json(json!({"error_code": "X", "error_msg": "injected"}));
             }
-            let page: Vec<_> = (offset..(offset + limit).min(45))
-                .map(|i| json!({"id": format!("m{i}")}))
-                .collect();
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"total": 45, "permission_set_members": page}))
+            let page: Vec<_> = (offset..(offset + limit).min(45)).map(item).collect();
+            ResponseTemplate::new(200).set_body_json(page_body(Some(45), page))
         })
         .mount(&server)
         .await;
