@@ -454,34 +454,23 @@ async fn the_fake_grants_the_product_manager_and_system_engineer_roles() {
         .execute()
         .await
         .unwrap();
-    pm.add_member_v4()
-        .project_id(CODEARTS_PROJECT)
-        .body_map(|body| {
-            body.user_id(b.parse::<pm::UserId>().unwrap())
-                .domain_id(
-                    "0833a5736980d53b0f22c0102ffcbfc0"
-                        .parse::<pm::DomainId>()
-                        .unwrap(),
-                )
-                .role_id(pm::RoleId::from(Role::SystemEngineer))
-        })
-        .execute()
-        .await
-        .unwrap();
-    pm.add_member_v4()
-        .project_id(CODEARTS_PROJECT)
-        .body_map(|body| {
-            body.user_id(c.parse::<pm::UserId>().unwrap())
-                .domain_id(
-                    "0833a5736980d53b0f22c0102ffcbfc0"
-                        .parse::<pm::DomainId>()
-                        .unwrap(),
-                )
-                .role_id(pm::RoleId::from(Role::Developer))
-        })
-        .execute()
-        .await
-        .unwrap();
+    let add_one = |user: &str, role: Role| {
+        let user = user.parse::<pm::UserId>().unwrap();
+        pm.add_member_v4()
+            .project_id(CODEARTS_PROJECT)
+            .body_map(move |body| {
+                body.user_id(user)
+                    .domain_id(
+                        "0833a5736980d53b0f22c0102ffcbfc0"
+                            .parse::<pm::DomainId>()
+                            .unwrap(),
+                    )
+                    .role_id(pm::RoleId::from(role))
+            })
+            .execute()
+    };
+    add_one(&b, Role::SystemEngineer).await.unwrap();
+    add_one(&c, Role::Developer).await.unwrap();
     pm.update_membes_role_v4()
         .project_id(CODEARTS_PROJECT)
         .body_map(|body| {

@@ -182,38 +182,38 @@ async fn a_429_without_the_gateway_code_is_not_resent_for_a_post() {
     );
 }
 
-#[tokio::test]
-async fn a_throttling_code_under_another_status_is_throttling() {
-    let server = Hostile::start("127.0.0.1", |n, _| match n {
-        0 => response(
-            400,
-            "",
-            br#"{"error":{"code":"APIGW.0308","message":"throttled"}}"#,
-        ),
+/// One read against a server that answers `first`, then an empty listing: the read must succeed;
+/// returns how many requests it took.
+async fn requests_for_a_read_after(first: Reply) -> usize {
+    let server = Hostile::start("127.0.0.1", move |n, _| match n {
+        0 => first.clone(),
         _ => response(200, "", LIST_BODY),
     })
     .await;
     read(&reader(&server.url(), policy()).build().unwrap())
         .await
         .unwrap();
-    assert_eq!(server.received().len(), 2);
+    server.received().len()
+}
+
+#[tokio::test]
+async fn a_throttling_code_under_another_status_is_throttling() {
+    let first = response(
+        400,
+        "",
+        br#"{"error":{"code":"APIGW.0308","message":"throttled"}}"#,
+    );
+    assert_eq!(requests_for_a_read_after(first).await, 2);
 }
 
 #[tokio::test]
 async fn a_500_on_a_read_is_retried_once_and_on_a_post_never() {
-    let server = Hostile::start("127.0.0.1", |n, _| match n {
-        0 => response(
-            500,
-            "",
-            br#"{"error_code":"DLS.0001","error_msg":"internal"}"#,
-        ),
-        _ => response(200, "", LIST_BODY),
-    })
-    .await;
-    read(&reader(&server.url(), policy()).build().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(server.received().len(), 2);
+    let first = response(
+        500,
+        "",
+        br#"{"error_code":"DLS.0001","error_msg":"internal"}"#,
+    );
+    assert_eq!(requests_for_a_read_after(first).await, 2);
 
     #[cfg(feature = "projectman")]
     {
